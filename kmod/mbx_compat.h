@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Version shims: every difference between the kernels mbx builds against
+ * (6.1 to 6.12) is papered over here and nowhere else.
+ */
+#ifndef _MBX_COMPAT_H
+#define _MBX_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/mm.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+/* vm_flags became read-only behind vm_flags_set() in 6.3. */
+static inline void mbx_vm_flags_set(struct vm_area_struct *vma,
+				    unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void mbx_vm_flags_clear(struct vm_area_struct *vma,
+				      unsigned long flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#else
+static inline void mbx_vm_flags_set(struct vm_area_struct *vma,
+				    unsigned long flags)
+{
+	vm_flags_set(vma, flags);
+}
+
+static inline void mbx_vm_flags_clear(struct vm_area_struct *vma,
+				      unsigned long flags)
+{
+	vm_flags_clear(vma, flags);
+}
+#endif
+
+#endif /* _MBX_COMPAT_H */
