@@ -77,6 +77,8 @@
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -1694,6 +1696,123 @@ static int mbx_session_open(struct mbx_box *box, u32 access, bool cloexec)
 }
 
 /* ------------------------------------------------------------------ */
+/* /proc/driver/mailbox                                                 */
+
+/*
+ * A text view for people and scripts: a line per mailbox the reader may
+ * read, then a line per slot that is not free. Kept in /proc rather than
+ * debugfs because monitors run as ordinary users and debugfs is root's
+ * and not always mounted; it follows /proc/sysvipc in filtering by the
+ * reader's permission.
+ */
+static const char *const mbx_state_names[] = {
+	[MBX_STATE_FREE] = "FREE",
+	[MBX_STATE_OWNED] = "OWNED",
+	[MBX_STATE_PENDING] = "PENDING",
+	[MBX_STATE_EDIT] = "EDIT",
+	[MBX_STATE_TAKEN] = "TAKEN",
+	[MBX_STATE_REPLIED] = "REPLIED",
+};
+
+static void mbx_proc_box(struct seq_file *m, struct mbx_box *box)
+{
+	struct user_namespace *ns = current_user_ns();
+	u32 counts[MBX_STATE_REPLIED + 1] = {};
+	struct mbx_slot_info info;
+	struct mbx_stats st;
+	struct mbx_slot *first;
+	u64 now = ktime_get_ns(), oldest = 0;
+	u32 i, sessions;
+
+	lockdep_assert_held(&mbx_lock);
+	for (i = 0; i < box->nslots; i++) {
+		struct mbx_slot *s = &box->slots[i];
+
+		spin_lock(&s->lock);
+		counts[s->state]++;
+		spin_unlock(&s->lock);
+	}
+	spin_lock(&box->qlock);
+	st = box->st;
+	sessions = box->nsessions;
+	first = list_first_entry_or_null(&box->pending, struct mbx_slot,
+					 qnode);
+	if (first)
+		oldest = now - READ_ONCE(first->submit_ns);
+	spin_unlock(&box->qlock);
+
+	seq_printf(m, "box name=%s slots=%u slot_size=%u uid=%u gid=%u mode=0%03o sessions=%u",
+		   box->name, box->nslots, box->slot_size,
+		   from_kuid_munged(ns, box->uid),
+		   from_kgid_munged(ns, box->gid), box->mode, sessions);
+	seq_printf(m, " submitted=%llu taken=%llu completed=%llu cancelled=%llu redelivered=%llu owner_died=%llu reclaimed=%llu",
+		   st.submitted, st.taken, st.completed, st.cancelled,
+		   st.redelivered, st.owner_died, st.reclaimed);
+	seq_printf(m, " pending=%u taken_now=%u replied=%u max_wait_ns=%llu oldest_pending_ns=%llu\n",
+		   counts[MBX_STATE_PENDING], counts[MBX_STATE_TAKEN],
+		   counts[MBX_STATE_REPLIED], st.max_wait_ns, oldest);
+
+	for (i = 0; i < box->nslots; i++) {
+		struct mbx_slot *s = &box->slots[i];
+		u64 wait = 0, held = 0;
+
+		spin_lock(&s->lock);
+		if (s->state == MBX_STATE_FREE) {
+			spin_unlock(&s->lock);
+			continue;
+		}
+		info.state = s->state;
+		info.call_id = s->call_id;
+		info.opcode = s->opcode;
+		info.len = s->len;
+		info.reply_len = s->reply_len;
+		info.status = s->status;
+		info.flags = s->flags;
+		info.delivery = s->delivery;
+		info.owner_pid = mbx_session_pid(s->owner);
+		info.caller_pid = mbx_session_pid(s->caller);
+		info.callee_pid = mbx_session_pid(s->callee);
+		if (s->state == MBX_STATE_PENDING || s->state == MBX_STATE_EDIT ||
+		    s->state == MBX_STATE_TAKEN)
+			wait = now - s->submit_ns;
+		if (s->state == MBX_STATE_TAKEN)
+			held = now - s->take_ns;
+		spin_unlock(&s->lock);
+		seq_printf(m, "slot box=%s slot=%u state=%s call_id=%llu opcode=%u len=%u reply_len=%u status=%d flags=0x%x delivery=%u owner=%u caller=%u callee=%u wait_ns=%llu held_ns=%llu\n",
+			   box->name, i, mbx_state_names[info.state],
+			   info.call_id, info.opcode, info.len, info.reply_len,
+			   info.status, info.flags, info.delivery,
+			   info.owner_pid, info.caller_pid, info.callee_pid,
+			   wait, held);
+	}
+}
+
+static int mbx_proc_show(struct seq_file *m, void *v)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct mbx_box *box;
+
+	mutex_lock(&mbx_lock);
+	list_for_each_entry(box, &mbx_boxes, node)
+		if (box->user_ns == ns && mbx_may(box, MBX_ACCESS_READ))
+			mbx_proc_box(m, box);
+	mutex_unlock(&mbx_lock);
+	return 0;
+}
+
+static int mbx_proc_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, mbx_proc_show, NULL);
+}
+
+static const struct proc_ops mbx_proc_ops = {
+	.proc_open = mbx_proc_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+};
+
+/* ------------------------------------------------------------------ */
 /* /dev/mailbox                                                         */
 
 static long mbx_ioc_create(void __user *uarg)
@@ -1968,10 +2087,20 @@ static void mbx_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct mbx_reclaim_args) != 24);
 }
 
+static struct proc_dir_entry *mbx_proc;
+
 static int __init mbx_init(void)
 {
+	int ret;
+
 	mbx_check_abi();
-	return misc_register(&mbx_misc);
+	mbx_proc = proc_create("driver/mailbox", 0444, NULL, &mbx_proc_ops);
+	if (!mbx_proc)
+		return -ENOMEM;
+	ret = misc_register(&mbx_misc);
+	if (ret)
+		proc_remove(mbx_proc);
+	return ret;
 }
 
 /*
@@ -1985,6 +2114,7 @@ static void __exit mbx_exit(void)
 	LIST_HEAD(dead);
 
 	misc_deregister(&mbx_misc);
+	proc_remove(mbx_proc);
 	mutex_lock(&mbx_lock);
 	list_for_each_entry_safe(box, tmp, &mbx_boxes, node) {
 		mbx_unlink(box);
