@@ -65,7 +65,6 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
-#include <linux/ctype.h>
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -112,7 +111,25 @@ module_param(user_max_bytes, ulong, 0644);
 MODULE_PARM_DESC(user_max_bytes,
 		 "Most payload bytes one uid may own (default 256 MiB)");
 
+static unsigned int user_max_boxes = 256;
+module_param(user_max_boxes, uint, 0644);
+MODULE_PARM_DESC(user_max_boxes, "Most mailboxes one uid may own (default 256)");
+
+/* Mailboxes in memory, named or not: 0 after the last one is freed. */
 static atomic_t mbx_live_boxes = ATOMIC_INIT(0);
+
+static int mbx_live_boxes_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&mbx_live_boxes));
+}
+
+static const struct kernel_param_ops mbx_live_boxes_ops = {
+	.get = mbx_live_boxes_get,
+};
+module_param_cb(live_boxes, &mbx_live_boxes_ops, NULL, 0444);
+MODULE_PARM_DESC(live_boxes, "Mailboxes in memory (read-only)");
+
+static atomic64_t mbx_next_box_id = ATOMIC64_INIT(0);
 
 #define MBX_EVENTS_MAX	64
 
@@ -125,6 +142,7 @@ struct mbx_session {
 	u32 access;			/* MBX_ACCESS_*, const */
 	wait_queue_head_t wq;		/* replies and events */
 	struct list_head replies;	/* REPLIED slots, box->qlock */
+	struct mutex ev_mutex;		/* one reader of the ring at a time */
 	/* Event ring, box->qlock. */
 	struct mbx_event events[MBX_EVENTS_MAX];
 	u32 ev_head;
@@ -173,13 +191,15 @@ struct mbx_box {
 	struct list_head node;		/* mbx_lock */
 	bool linked;			/* on mbx_boxes, mbx_lock */
 	char name[MBX_NAME_MAX];	/* const */
+	u64 id;				/* const, unique */
 	struct user_namespace *user_ns;	/* const, referenced */
 	/* Access model: mbx_lock for writers, READ_ONCE for readers. */
 	kuid_t uid;
 	kgid_t gid;
 	u32 mode;
 	u64 reclaim_ns;
-	kuid_t charged_uid;		/* const: who pays for the pages */
+	kuid_t charged_uid;		/* const: who pays for the memory */
+	u64 charged_bytes;		/* const */
 
 	u32 nslots;			/* const */
 	u32 slot_size;			/* const */
@@ -197,20 +217,29 @@ struct mbx_box {
 	u64 next_seq;			/* qlock */
 	struct mbx_stats st;		/* qlock */
 	atomic64_t next_id;
-	wait_queue_head_t call_wq;	/* takers, EPOLLIN pollers */
-	wait_queue_head_t free_wq;	/* acquirers of any slot, EPOLLOUT */
+	wait_queue_head_t call_wq;	/* takers */
+	wait_queue_head_t free_wq;	/* acquirers of any slot */
+	/*
+	 * Pollers of the box-wide events (EPOLLIN, EPOLLOUT), apart from the
+	 * blocked takers and acquirers: io_uring polls at most two queues,
+	 * this one and the session's.
+	 */
+	wait_queue_head_t poll_wq;
+	struct delayed_work reclaim_work;
 };
 
+/* What one uid holds, for user_max_bytes and user_max_boxes. */
 struct mbx_user {
 	struct list_head node;
 	kuid_t uid;
 	u64 bytes;
+	u32 boxes;
 };
 
 static DEFINE_MUTEX(mbx_lock);
 static LIST_HEAD(mbx_boxes);		/* mbx_lock */
 static LIST_HEAD(mbx_users);		/* mbx_lock */
-static unsigned int mbx_nboxes;		/* mbx_lock */
+static unsigned int mbx_nboxes;		/* mbx_lock: in memory, named or not */
 
 /* ------------------------------------------------------------------ */
 /* Argument copying                                                     */
@@ -259,8 +288,10 @@ static bool mbx_name_valid(const u8 *name)
 
 		if (!c)
 			break;
-		if (!isalnum(c) && c != '_' && c != '.' && c != ':' &&
-		    c != '-')
+		/* ASCII only: the kernel's isalnum() knows Latin-1. */
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '_' && c != '.' &&
+		    c != ':' && c != '-')
 			return false;
 	}
 	if (i == 0 || i == MBX_NAME_MAX)
@@ -275,16 +306,20 @@ static bool mbx_name_valid(const u8 *name)
 /* ------------------------------------------------------------------ */
 /* Access model                                                         */
 
-/* SysV-style check of @want (MBX_ACCESS_*) against the box's mode. */
-static bool mbx_may(struct mbx_box *box, u32 want)
+/*
+ * SysV-style check of @want (MBX_ACCESS_*) against the box's mode, with
+ * the current credentials. @audit: whether a capability override is
+ * audited (not when merely listing).
+ */
+static bool __mbx_may(struct mbx_box *box, u32 want, bool audit)
 {
 	const struct cred *cred = current_cred();
 	u32 mode = READ_ONCE(box->mode);
 	u32 granted;
 
-	if (uid_eq(cred->euid, box->uid))
+	if (uid_eq(cred->euid, READ_ONCE(box->uid)))
 		granted = mode >> 6;
-	else if (in_group_p(box->gid))
+	else if (in_group_p(READ_ONCE(box->gid)))
 		granted = mode >> 3;
 	else
 		granted = mode;
@@ -293,32 +328,71 @@ static bool mbx_may(struct mbx_box *box, u32 want)
 		  ((granted & 2) ? MBX_ACCESS_WRITE : 0);
 	if (!(want & ~granted))
 		return true;
+	if (!audit)
+		return ns_capable_noaudit(box->user_ns, CAP_IPC_OWNER);
 	return ns_capable(box->user_ns, CAP_IPC_OWNER);
+}
+
+static bool mbx_may(struct mbx_box *box, u32 want)
+{
+	return __mbx_may(box, want, true);
+}
+
+/*
+ * Every operation checks its access twice: the fd must have been opened
+ * with it (EBADF), and the mode must still grant it to the caller now
+ * (EACCES), as SysV IPC checks every msgsnd().
+ */
+static int mbx_check(struct mbx_session *sess, u32 want)
+{
+	if ((sess->access & want) != want)
+		return -EBADF;
+	if (!mbx_may(sess->box, want))
+		return -EACCES;
+	return 0;
 }
 
 static bool mbx_is_owner(struct mbx_box *box)
 {
-	return uid_eq(current_euid(), box->uid) ||
+	return uid_eq(current_euid(), READ_ONCE(box->uid)) ||
 	       ns_capable(box->user_ns, CAP_SYS_ADMIN);
 }
 
 /* ------------------------------------------------------------------ */
 /* Mailbox objects                                                      */
 
-static struct mbx_user *mbx_user_get(kuid_t uid)
+/*
+ * Reserve @bytes and a box for @uid against the limits, before anything is
+ * allocated, so that a refused create costs nothing.
+ */
+static int mbx_user_charge(kuid_t uid, u64 bytes)
 {
 	struct mbx_user *u;
 
 	lockdep_assert_held(&mbx_lock);
+	if (mbx_nboxes >= READ_ONCE(max_boxes))
+		return -ENOSPC;
 	list_for_each_entry(u, &mbx_users, node)
 		if (uid_eq(u->uid, uid))
-			return u;
-	u = kzalloc(sizeof(*u), GFP_KERNEL);
+			goto found;
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
 	if (!u)
-		return NULL;
+		return -ENOMEM;
 	u->uid = uid;
 	list_add(&u->node, &mbx_users);
-	return u;
+found:
+	if (u->boxes >= READ_ONCE(user_max_boxes) ||
+	    u->bytes + bytes > READ_ONCE(user_max_bytes)) {
+		if (!u->boxes) {
+			list_del(&u->node);
+			kfree(u);
+		}
+		return -ENOSPC;
+	}
+	u->bytes += bytes;
+	u->boxes++;
+	mbx_nboxes++;
+	return 0;
 }
 
 static void mbx_user_uncharge(kuid_t uid, u64 bytes)
@@ -326,12 +400,13 @@ static void mbx_user_uncharge(kuid_t uid, u64 bytes)
 	struct mbx_user *u;
 
 	lockdep_assert_held(&mbx_lock);
+	mbx_nboxes--;
 	list_for_each_entry(u, &mbx_users, node) {
 		if (!uid_eq(u->uid, uid))
 			continue;
-		WARN_ON_ONCE(u->bytes < bytes);
+		WARN_ON_ONCE(u->bytes < bytes || !u->boxes);
 		u->bytes -= bytes;
-		if (!u->bytes) {
+		if (!--u->boxes) {
 			list_del(&u->node);
 			kfree(u);
 		}
@@ -340,9 +415,11 @@ static void mbx_user_uncharge(kuid_t uid, u64 bytes)
 	WARN_ON_ONCE(1);
 }
 
-static u64 mbx_box_bytes(struct mbx_box *box)
+/* Bytes a box of @nslots slots of @slot_size costs: planes and headers. */
+static u64 mbx_box_cost(u32 nslots, u32 slot_size)
 {
-	return (u64)box->npages << PAGE_SHIFT;
+	return 2 * (u64)PAGE_ALIGN((u64)nslots * slot_size) +
+	       (u64)nslots * sizeof(struct mbx_slot);
 }
 
 static void mbx_box_free(struct mbx_box *box)
@@ -367,8 +444,10 @@ static void mbx_box_release(struct kref *ref)
 {
 	struct mbx_box *box = container_of(ref, struct mbx_box, ref);
 
+	/* Nothing can queue it any more: no session is left. */
+	cancel_delayed_work_sync(&box->reclaim_work);
 	mutex_lock(&mbx_lock);
-	mbx_user_uncharge(box->charged_uid, mbx_box_bytes(box));
+	mbx_user_uncharge(box->charged_uid, box->charged_bytes);
 	mutex_unlock(&mbx_lock);
 	mbx_box_free(box);
 	atomic_dec(&mbx_live_boxes);
@@ -378,6 +457,8 @@ static void mbx_box_put(struct mbx_box *box)
 {
 	kref_put(&box->ref, mbx_box_release);
 }
+
+static void mbx_reclaim_work(struct work_struct *work);
 
 /* Allocate a box with all its memory; nothing is published yet. */
 static struct mbx_box *mbx_box_alloc(const struct mbx_create_args *args)
@@ -396,6 +477,7 @@ static struct mbx_box *mbx_box_alloc(const struct mbx_create_args *args)
 	box->uid = current_euid();
 	box->gid = current_egid();
 	box->charged_uid = box->uid;
+	box->charged_bytes = mbx_box_cost(args->nslots, args->slot_size);
 	box->mode = args->mode;
 	box->reclaim_ns = args->reclaim_ns;
 	box->nslots = args->nslots;
@@ -409,6 +491,8 @@ static struct mbx_box *mbx_box_alloc(const struct mbx_create_args *args)
 	INIT_LIST_HEAD(&box->pending);
 	init_waitqueue_head(&box->call_wq);
 	init_waitqueue_head(&box->free_wq);
+	init_waitqueue_head(&box->poll_wq);
+	INIT_DELAYED_WORK(&box->reclaim_work, mbx_reclaim_work);
 	atomic64_set(&box->next_id, 0);
 
 	box->pages = kvcalloc(box->npages, sizeof(*box->pages),
@@ -419,6 +503,7 @@ static struct mbx_box *mbx_box_alloc(const struct mbx_create_args *args)
 		box->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!box->pages[i])
 			goto fail;
+		cond_resched();
 	}
 	box->vaddr = vmap(box->pages, box->npages, VM_MAP, PAGE_KERNEL);
 	if (!box->vaddr)
@@ -473,9 +558,13 @@ static void *mbx_reply_plane(struct mbx_box *box, struct mbx_slot *s)
  */
 typedef int (*mbx_try_fn)(void *ctx);
 
-/* Wait exclusively on @wq until @try is done, per MBX_WAIT_* @flags. */
+/*
+ * Wait on @wq until @try is done, per MBX_WAIT_* @flags. An @exclusive
+ * waiter is one of many that want the same kind of thing (any pending
+ * call, any free slot, any reply): a wakeup goes to one of them.
+ */
 static int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx,
-		    u32 flags, u64 timeout_ns)
+		    u32 flags, u64 timeout_ns, bool exclusive)
 {
 	DEFINE_WAIT(wait);
 	ktime_t expires = ns_to_ktime(timeout_ns);
@@ -486,7 +575,11 @@ static int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx,
 		return ret;
 
 	for (;;) {
-		prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
+		if (exclusive)
+			prepare_to_wait_exclusive(wq, &wait,
+						  TASK_INTERRUPTIBLE);
+		else
+			prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
 		ret = try(ctx);
 		if (ret != -EAGAIN)
 			break;
@@ -518,8 +611,37 @@ static int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx,
 	return ret;
 }
 
+/* Flags shared by the blocking calls; 0 or -EINVAL. */
+static int mbx_check_wait(u32 flags, u64 timeout_ns)
+{
+	if ((flags & MBX_WAIT_NONBLOCK) && (flags & MBX_WAIT_TIMEOUT))
+		return -EINVAL;
+	if (!(flags & MBX_WAIT_TIMEOUT) && timeout_ns)
+		return -EINVAL;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Slot state machine                                                   */
+
+/*
+ * Box-wide readiness changed (@mask: EPOLLIN or EPOLLOUT): wake one
+ * blocked waiter on @wq and the pollers. The state change was made under
+ * qlock, which the poller also takes to check it; wq_has_sleeper()'s
+ * barrier pairs with the poller's qlock acquisition after queueing itself.
+ */
+static void mbx_wake_box(struct mbx_box *box, wait_queue_head_t *wq,
+			 __poll_t mask)
+{
+	wake_up_poll(wq, mask);
+	if (wq_has_sleeper(&box->poll_wq))
+		wake_up_poll(&box->poll_wq, mask);
+}
+
+static void mbx_wake_callees(struct mbx_box *box)
+{
+	mbx_wake_box(box, &box->call_wq, EPOLLIN | EPOLLRDNORM);
+}
 
 /* Put @s on the pending list in submission order and count it. */
 static void mbx_queue_pending(struct mbx_box *box, struct mbx_slot *s)
@@ -575,6 +697,8 @@ static void mbx_push_event(struct mbx_session *sess, u32 type,
 	wake_up_poll(&sess->wq, EPOLLPRI);
 }
 
+static void mbx_orphaned(struct mbx_box *box);
+
 /* Make @s FREE and wake one acquirer of it and one of any slot. */
 static void mbx_slot_free(struct mbx_box *box, struct mbx_slot *s)
 {
@@ -588,7 +712,7 @@ static void mbx_slot_free(struct mbx_box *box, struct mbx_slot *s)
 	list_add(&s->qnode, &box->free);
 	spin_unlock(&box->qlock);
 	wake_up(&s->wq);
-	wake_up_poll(&box->free_wq, EPOLLOUT | EPOLLWRNORM);
+	mbx_wake_box(box, &box->free_wq, EPOLLOUT | EPOLLWRNORM);
 }
 
 /*
@@ -617,6 +741,8 @@ static void mbx_finish_call(struct mbx_box *box, struct mbx_slot *s,
 	spin_unlock(&box->qlock);
 	if (caller)
 		wake_up_poll(&caller->wq, EPOLLRDBAND);
+	else
+		mbx_orphaned(box);
 }
 
 static void mbx_fill_call(struct mbx_call *c, struct mbx_slot *s, u32 len)
@@ -700,8 +826,6 @@ static int mbx_try_acquire_any(void *arg)
 	}
 }
 
-static unsigned int mbx_reclaim(struct mbx_box *box, u64 min_age_ns);
-
 /* Take the pending call (slot, id) out of the queue for revocation. */
 static int mbx_acquire_call(struct mbx_session *sess, struct mbx_slot *s,
 			    u64 call_id)
@@ -747,31 +871,34 @@ static long mbx_ioc_acquire(struct mbx_session *sess, void __user *uarg)
 	usize = MBX_GET(args, uarg, reserved);
 	if (usize < 0)
 		return usize;
-	if ((args.flags & ~known) || args.reserved)
+	if ((args.flags & ~known) || args.reserved ||
+	    mbx_check_wait(args.flags, args.timeout_ns))
 		return -EINVAL;
-	if ((args.flags & MBX_ACQUIRE_ANY) && (args.flags & MBX_ACQUIRE_CALL))
-		return -EINVAL;
-	if (!(sess->access & MBX_ACCESS_WRITE))
-		return -EBADF;
-	if (!(args.flags & MBX_ACQUIRE_ANY) && args.slot >= box->nslots)
-		return -EINVAL;
+	if (args.flags & MBX_ACQUIRE_ANY) {
+		if ((args.flags & MBX_ACQUIRE_CALL) || args.slot ||
+		    args.call_id)
+			return -EINVAL;
+	} else {
+		if (args.slot >= box->nslots)
+			return -EINVAL;
+		if (!(args.flags & MBX_ACQUIRE_CALL) && args.call_id)
+			return -EINVAL;
+	}
+	ret = mbx_check(sess, MBX_ACCESS_WRITE);
+	if (ret)
+		return ret;
 
 	if (args.flags & MBX_ACQUIRE_CALL) {
 		ret = mbx_acquire_call(sess, &box->slots[args.slot],
 				       args.call_id);
 		ctx.out_slot = args.slot;
 	} else if (args.flags & MBX_ACQUIRE_ANY) {
-		ret = mbx_try_acquire_any(&ctx);
-		if (ret == -EAGAIN && READ_ONCE(box->reclaim_ns) &&
-		    mbx_reclaim(box, READ_ONCE(box->reclaim_ns)))
-			ret = mbx_try_acquire_any(&ctx);
-		if (ret == -EAGAIN)
-			ret = mbx_wait(&box->free_wq, mbx_try_acquire_any, &ctx,
-				       args.flags, args.timeout_ns);
+		ret = mbx_wait(&box->free_wq, mbx_try_acquire_any, &ctx,
+			       args.flags, args.timeout_ns, true);
 	} else {
 		ctx.slot = &box->slots[args.slot];
 		ret = mbx_wait(&ctx.slot->wq, mbx_try_acquire_slot, &ctx,
-			       args.flags, args.timeout_ns);
+			       args.flags, args.timeout_ns, true);
 	}
 	if (ret)
 		return ret;
@@ -801,7 +928,7 @@ static long mbx_ioc_release(struct mbx_session *sess, void __user *uarg)
 		s->state = MBX_STATE_PENDING;
 		s->owner = NULL;
 		mbx_queue_pending(box, s);
-		wake_up_poll(&box->call_wq, EPOLLIN | EPOLLRDNORM);
+		mbx_wake_callees(box);
 	} else {
 		mbx_slot_free(box, s);
 	}
@@ -827,6 +954,9 @@ static long mbx_ioc_submit(struct mbx_session *sess, void __user *uarg)
 		return -EINVAL;
 	if (args.len > box->slot_size)
 		return -EMSGSIZE;
+	ret = mbx_check(sess, MBX_ACCESS_WRITE);
+	if (ret)
+		return ret;
 	s = &box->slots[args.slot];
 	spin_lock(&s->lock);
 	if (s->owner != sess) {
@@ -858,7 +988,7 @@ static long mbx_ioc_submit(struct mbx_session *sess, void __user *uarg)
 	s->owner = NULL;
 	mbx_queue_pending(box, s);
 	args.out_call_id = s->call_id;
-	wake_up_poll(&box->call_wq, EPOLLIN | EPOLLRDNORM);
+	mbx_wake_callees(box);
 out:
 	spin_unlock(&s->lock);
 	if (ret)
@@ -953,20 +1083,23 @@ static long mbx_ioc_complete(struct mbx_session *sess, void __user *uarg)
 {
 	struct mbx_complete_args args;
 	long usize;
+	int ret;
 
 	usize = MBX_GET(args, uarg, reserved);
 	if (usize < 0)
 		return usize;
 	if (args.flags || args.reserved)
 		return -EINVAL;
-	if (!(sess->access & MBX_ACCESS_WRITE))
-		return -EBADF;
+	ret = mbx_check(sess, MBX_ACCESS_WRITE);
+	if (ret)
+		return ret;
 	return mbx_complete(sess, args.slot, args.call_id, args.status,
 			    args.len);
 }
 
 static long mbx_ioc_take(struct mbx_session *sess, void __user *uarg)
 {
+	struct mbx_take_args __user *utake = uarg;
 	struct mbx_box *box = sess->box;
 	struct mbx_take_args args;
 	struct mbx_take_ctx ctx = { .sess = sess, .out = &args.out_call };
@@ -977,29 +1110,38 @@ static long mbx_ioc_take(struct mbx_session *sess, void __user *uarg)
 	usize = MBX_GET(args, uarg, out_call);
 	if (usize < 0)
 		return usize;
-	if (args.flags & ~known)
+	if ((args.flags & ~known) || mbx_check_wait(args.flags, args.timeout_ns))
 		return -EINVAL;
-	if (!(sess->access & MBX_ACCESS_WRITE))
-		return -EBADF;
+	if (!(args.flags & MBX_TAKE_COMPLETE) &&
+	    (args.done_call_id || args.done_slot || args.done_len ||
+	     args.done_status))
+		return -EINVAL;
+	ret = mbx_check(sess, MBX_ACCESS_WRITE);
+	if (ret)
+		return ret;
 	args.out_flags = 0;
 	memset(&args.out_call, 0, sizeof(args.out_call));
-	if (args.flags & MBX_TAKE_COMPLETE) {
+	if ((args.flags & MBX_TAKE_COMPLETE) && args.done_call_id) {
 		ret = mbx_complete(sess, args.done_slot, args.done_call_id,
 				   args.done_status, args.done_len);
 		if (ret == -ECANCELED)
 			args.out_flags |= MBX_TAKEN_DONE_CANCELLED;
 		else if (ret)
 			return ret;
-		/* The call is answered even if the wait below fails. */
-		args.flags &= ~MBX_TAKE_COMPLETE;
-		if (put_user(args.flags, &((struct mbx_take_args __user *)
-					   uarg)->flags))
+		/*
+		 * The call is answered whatever the wait below does: say so
+		 * in user memory now, so that a restart (or a retry after
+		 * EINTR or ETIMEDOUT) does not complete it again.
+		 */
+		if (put_user(0ULL, &utake->done_call_id) ||
+		    put_user(args.out_flags, &utake->out_flags))
 			return -EFAULT;
 	}
 	ret = mbx_wait(&box->call_wq, mbx_try_take, &ctx, args.flags,
-		       args.timeout_ns);
+		       args.timeout_ns, true);
 	if (ret)
 		return ret;
+	args.done_call_id = 0;
 	return mbx_put_args(uarg, &args, sizeof(args), usize);
 }
 
@@ -1102,21 +1244,26 @@ static long mbx_ioc_collect(struct mbx_session *sess, void __user *uarg)
 	usize = MBX_GET(args, uarg, out_call);
 	if (usize < 0)
 		return usize;
-	if ((args.flags & ~known) || args.reserved)
+	if ((args.flags & ~known) || args.reserved ||
+	    mbx_check_wait(args.flags, args.timeout_ns))
 		return -EINVAL;
-	if (!(sess->access & MBX_ACCESS_READ))
-		return -EBADF;
+	if (!(args.flags & MBX_COLLECT_CALL) && (args.slot || args.call_id))
+		return -EINVAL;
+	ret = mbx_check(sess, MBX_ACCESS_READ);
+	if (ret)
+		return ret;
 	memset(&args.out_call, 0, sizeof(args.out_call));
 	if (args.flags & MBX_COLLECT_CALL) {
 		if (args.slot >= box->nslots)
 			return -EINVAL;
 		ctx.slot = &box->slots[args.slot];
 		ctx.call_id = args.call_id;
+		/* Not exclusive: a reply for another call must not stop here. */
 		ret = mbx_wait(&sess->wq, mbx_try_collect_call, &ctx,
-			       args.flags, args.timeout_ns);
+			       args.flags, args.timeout_ns, false);
 	} else {
 		ret = mbx_wait(&sess->wq, mbx_try_collect_any, &ctx,
-			       args.flags, args.timeout_ns);
+			       args.flags, args.timeout_ns, true);
 	}
 	if (ret)
 		return ret;
@@ -1133,13 +1280,14 @@ static long mbx_ioc_cancel(struct mbx_session *sess, void __user *uarg)
 	long usize;
 	int ret = 0;
 
-	usize = MBX_GET(args, uarg, call_id);
+	usize = MBX_GET(args, uarg, slot);
 	if (usize < 0)
 		return usize;
 	if (args.flags || args.slot >= box->nslots)
 		return -EINVAL;
-	if (!(sess->access & MBX_ACCESS_WRITE))
-		return -EBADF;
+	ret = mbx_check(sess, MBX_ACCESS_WRITE);
+	if (ret)
+		return ret;
 	s = &box->slots[args.slot];
 	spin_lock(&s->lock);
 	if (!args.call_id || s->call_id != args.call_id) {
@@ -1178,44 +1326,85 @@ out:
 
 /* ---- reclaim ---- */
 
-/* Free the orphaned replies answered at least @min_age_ns ago. */
-static unsigned int mbx_reclaim(struct mbx_box *box, u64 min_age_ns)
+/*
+ * Free the replies whose caller is gone, answered at least @min_age_ns
+ * ago. *@next_ns: how long until the youngest remaining one comes of age
+ * (0 if none remains).
+ */
+static unsigned int mbx_reclaim(struct mbx_box *box, u64 min_age_ns,
+				u64 *next_ns)
 {
-	u64 now = ktime_get_ns();
+	u64 now = ktime_get_ns(), next = 0;
 	unsigned int i, n = 0;
 
 	for (i = 0; i < box->nslots; i++) {
 		struct mbx_slot *s = &box->slots[i];
 
 		spin_lock(&s->lock);
-		if (s->state == MBX_STATE_REPLIED && !s->caller &&
-		    now - s->reply_ns >= min_age_ns) {
-			mbx_slot_free(box, s);
-			n++;
+		if (s->state == MBX_STATE_REPLIED && !s->caller) {
+			u64 age = now - s->reply_ns;
+
+			if (age >= min_age_ns) {
+				mbx_slot_free(box, s);
+				n++;
+			} else if (!next || min_age_ns - age < next) {
+				next = min_age_ns - age;
+			}
 		}
 		spin_unlock(&s->lock);
+		cond_resched();
 	}
 	if (n) {
 		spin_lock(&box->qlock);
 		box->st.reclaimed += n;
 		spin_unlock(&box->qlock);
 	}
+	*next_ns = next;
 	return n;
+}
+
+/* The per-mailbox age limit: runs while orphaned replies exist. */
+static void mbx_reclaim_work(struct work_struct *work)
+{
+	struct mbx_box *box = container_of(to_delayed_work(work),
+					   struct mbx_box, reclaim_work);
+	u64 age = READ_ONCE(box->reclaim_ns), next;
+
+	if (!age)
+		return;
+	mbx_reclaim(box, age, &next);
+	if (next)
+		schedule_delayed_work(&box->reclaim_work,
+				      nsecs_to_jiffies(next) + 1);
+}
+
+/* A reply lost its caller: arm the age limit if the box has one. */
+static void mbx_orphaned(struct mbx_box *box)
+{
+	u64 age = READ_ONCE(box->reclaim_ns);
+
+	/* A work already queued fires no later and re-arms for the rest. */
+	if (age)
+		schedule_delayed_work(&box->reclaim_work,
+				      nsecs_to_jiffies(age) + 1);
 }
 
 static long mbx_ioc_reclaim(struct mbx_session *sess, void __user *uarg)
 {
 	struct mbx_reclaim_args args;
 	long usize;
+	u64 next;
+	int ret;
 
 	usize = MBX_GET(args, uarg, min_age_ns);
 	if (usize < 0)
 		return usize;
 	if (args.flags || args.reserved)
 		return -EINVAL;
-	if (!(sess->access & MBX_ACCESS_WRITE))
-		return -EBADF;
-	args.out_count = mbx_reclaim(sess->box, args.min_age_ns);
+	ret = mbx_check(sess, MBX_ACCESS_WRITE);
+	if (ret)
+		return ret;
+	args.out_count = mbx_reclaim(sess->box, args.min_age_ns, &next);
 	return mbx_put_args(uarg, &args, sizeof(args), usize);
 }
 
@@ -1226,41 +1415,57 @@ static long mbx_ioc_events(struct mbx_session *sess, void __user *uarg)
 	struct mbx_box *box = sess->box;
 	struct mbx_events_args args;
 	struct mbx_event *buf;
-	struct mbx_event __user *uev;
-	u32 n = 0;
+	void __user *dst;
+	u32 n = 0, taken = 0, esize, i;
+	bool overflow = false;
 	long usize;
 	int ret = 0;
 
-	usize = MBX_GET(args, uarg, count);
+	usize = MBX_GET(args, uarg, event_size);
 	if (usize < 0)
 		return usize;
-	if (args.flags)
+	if (args.flags || args.reserved || !args.count)
 		return -EINVAL;
-	if (!args.count)
+	if (args.event_size < sizeof(struct mbx_event) ||
+	    args.event_size > PAGE_SIZE)
 		return -EINVAL;
-	uev = u64_to_user_ptr(args.events);
+	esize = sizeof(struct mbx_event);
 	buf = kcalloc(MBX_EVENTS_MAX + 1, sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
+
+	/*
+	 * Copy out first, consume after: a fault loses nothing. ev_mutex
+	 * keeps other readers of this session from consuming meanwhile;
+	 * writers only append.
+	 */
+	mutex_lock(&sess->ev_mutex);
 	spin_lock(&box->qlock);
-	while (n < args.count && (sess->ev_count || sess->ev_overflow)) {
-		if (sess->ev_overflow && !sess->ev_count) {
-			buf[n].type = MBX_EVENT_OVERFLOW;
-			sess->ev_overflow = false;
-		} else {
-			buf[n] = sess->events[sess->ev_head];
-			sess->ev_head = (sess->ev_head + 1) % MBX_EVENTS_MAX;
-			sess->ev_count--;
-		}
+	while (n < args.count && taken < sess->ev_count)
+		buf[n++] = sess->events[(sess->ev_head + taken++) %
+					MBX_EVENTS_MAX];
+	if (n < args.count && sess->ev_overflow) {
+		buf[n].type = MBX_EVENT_OVERFLOW;
 		n++;
+		overflow = true;
 	}
 	spin_unlock(&box->qlock);
-	/*
-	 * Events drained but not copied would be lost: the user buffer is
-	 * checked first, so only a fault racing with munmap loses them.
-	 */
-	if (n && copy_to_user(uev, buf, n * sizeof(*buf)))
-		ret = -EFAULT;
+
+	dst = u64_to_user_ptr(args.events);
+	for (i = 0; i < n && !ret; i++, dst += args.event_size)
+		if (copy_to_user(dst, &buf[i], esize) ||
+		    (args.event_size > esize &&
+		     clear_user(dst + esize, args.event_size - esize)))
+			ret = -EFAULT;
+	if (!ret) {
+		spin_lock(&box->qlock);
+		sess->ev_head = (sess->ev_head + taken) % MBX_EVENTS_MAX;
+		sess->ev_count -= taken;
+		if (overflow)
+			sess->ev_overflow = false;
+		spin_unlock(&box->qlock);
+	}
+	mutex_unlock(&sess->ev_mutex);
 	kfree(buf);
 	if (ret)
 		return ret;
@@ -1283,18 +1488,21 @@ static long mbx_ioc_slot_info(struct mbx_session *sess, void __user *uarg)
 	void __user *dst;
 	u32 i, n = 0, isize;
 	long usize;
+	int ret;
 
 	usize = MBX_GET(args, uarg, info_size);
 	if (usize < 0)
 		return usize;
 	if (args.flags)
 		return -EINVAL;
-	if (!(sess->access & MBX_ACCESS_READ))
-		return -EBADF;
 	if (args.first >= box->nslots)
 		return -EINVAL;
-	if (args.info_size < offsetofend(struct mbx_slot_info, callee_pid))
+	if (args.info_size < offsetofend(struct mbx_slot_info, callee_pid) ||
+	    args.info_size > PAGE_SIZE)
 		return -EINVAL;
+	ret = mbx_check(sess, MBX_ACCESS_READ);
+	if (ret)
+		return ret;
 	isize = min_t(u32, args.info_size, sizeof(info));
 	dst = u64_to_user_ptr(args.info);
 	for (i = args.first; i < box->nslots && n < args.count; i++, n++) {
@@ -1326,6 +1534,7 @@ static long mbx_ioc_slot_info(struct mbx_session *sess, void __user *uarg)
 		    clear_user(dst + isize, args.info_size - isize))
 			return -EFAULT;
 		dst += args.info_size;
+		cond_resched();
 	}
 	args.out_count = n;
 	return mbx_put_args(uarg, &args, sizeof(args), usize);
@@ -1339,6 +1548,7 @@ static long mbx_ioc_stats(struct mbx_session *sess, void __user *uarg)
 	u32 counts[MBX_STATE_REPLIED + 1] = {};
 	struct mbx_slot *first;
 	long usize;
+	int ret;
 	u32 i;
 
 	usize = MBX_GET(args, uarg, flags);
@@ -1346,8 +1556,9 @@ static long mbx_ioc_stats(struct mbx_session *sess, void __user *uarg)
 		return usize;
 	if (args.flags)
 		return -EINVAL;
-	if (!(sess->access & MBX_ACCESS_READ))
-		return -EBADF;
+	ret = mbx_check(sess, MBX_ACCESS_READ);
+	if (ret)
+		return ret;
 	for (i = 0; i < box->nslots; i++) {
 		struct mbx_slot *s = &box->slots[i];
 
@@ -1355,8 +1566,10 @@ static long mbx_ioc_stats(struct mbx_session *sess, void __user *uarg)
 		spin_lock(&s->lock);
 		counts[s->state]++;
 		spin_unlock(&s->lock);
+		cond_resched();
 	}
 	memset(&args, 0, sizeof(args));
+	args.size = usize;
 	spin_lock(&box->qlock);
 	args.out_submitted = box->st.submitted;
 	args.out_taken = box->st.taken;
@@ -1394,7 +1607,9 @@ static long mbx_ioc_info(struct mbx_session *sess, void __user *uarg)
 	if (args.flags)
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
+	args.size = usize;
 	memcpy(args.out_name, box->name, MBX_NAME_MAX);
+	args.out_box_id = box->id;
 	args.out_nslots = box->nslots;
 	args.out_slot_size = box->slot_size;
 	args.out_call_off = 0;
@@ -1425,7 +1640,7 @@ static long mbx_ioc_set(struct mbx_session *sess, void __user *uarg)
 		return usize;
 	if ((args.flags & ~known) || args.reserved)
 		return -EINVAL;
-	if ((args.flags & MBX_SET_MODE) && (args.mode & ~0777))
+	if ((args.flags & MBX_SET_MODE) && (args.mode & ~0666))
 		return -EINVAL;
 	if (args.flags & MBX_SET_UID) {
 		uid = make_kuid(current_user_ns(), args.uid);
@@ -1451,6 +1666,9 @@ static long mbx_ioc_set(struct mbx_session *sess, void __user *uarg)
 			WRITE_ONCE(box->reclaim_ns, args.reclaim_ns);
 	}
 	mutex_unlock(&mbx_lock);
+	/* A new age limit applies to the orphans already there. */
+	if (!ret && (args.flags & MBX_SET_RECLAIM) && args.reclaim_ns)
+		mod_delayed_work(system_wq, &box->reclaim_work, 0);
 	return ret;
 }
 
@@ -1462,9 +1680,10 @@ static long mbx_ioc_api(void __user *uarg)
 	usize = MBX_GET(args, uarg, api);
 	if (usize < 0)
 		return usize;
-	if (args.api != MBX_API_VERSION)
+	if (!args.api)
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
+	args.size = usize;
 	args.api = MBX_API_VERSION;
 	args.out_api = MBX_API_VERSION;
 	args.out_features = MBX_FEAT_REVOKE | MBX_FEAT_REDELIVER |
@@ -1502,6 +1721,7 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 			spin_lock(&box->qlock);
 			box->st.owner_died++;
 			spin_unlock(&box->qlock);
+			memset(mbx_reply_plane(box, s), 0, box->slot_size);
 			if (s->flags & MBX_CALL_AT_MOST_ONCE) {
 				mbx_finish_call(box, s, -EOWNERDEAD, 0);
 				if (caller)
@@ -1509,8 +1729,6 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 						       MBX_EVENT_CALLEE_DIED,
 						       s, -EOWNERDEAD);
 			} else {
-				memset(mbx_reply_plane(box, s), 0,
-				       box->slot_size);
 				s->callee = NULL;
 				s->state = MBX_STATE_PENDING;
 				s->flags |= MBX_CALL_REDELIVERED;
@@ -1522,8 +1740,7 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 					mbx_push_event(caller,
 						       MBX_EVENT_CALLEE_DIED,
 						       s, 0);
-				wake_up_poll(&box->call_wq,
-					     EPOLLIN | EPOLLRDNORM);
+				mbx_wake_callees(box);
 			}
 		}
 		if (s->owner == sess) {
@@ -1548,12 +1765,14 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 				spin_lock(&box->qlock);
 				list_del_init(&s->qnode);
 				spin_unlock(&box->qlock);
+				mbx_orphaned(box);
 			}
 			wake_callee = s->state == MBX_STATE_TAKEN;
 		}
 		if (wake_callee && s->callee)
 			mbx_push_event(s->callee, MBX_EVENT_CALLER_GONE, s, 0);
 		spin_unlock(&s->lock);
+		cond_resched();
 	}
 	spin_lock(&box->qlock);
 	box->nsessions--;
@@ -1571,8 +1790,7 @@ static __poll_t mbx_box_fd_poll(struct file *file, poll_table *pt)
 	struct mbx_box *box = sess->box;
 	__poll_t mask = 0;
 
-	poll_wait(file, &box->call_wq, pt);
-	poll_wait(file, &box->free_wq, pt);
+	poll_wait(file, &box->poll_wq, pt);
 	poll_wait(file, &sess->wq, pt);
 
 	/* Under qlock, which every waker holds to change these; see top. */
@@ -1600,7 +1818,11 @@ static int mbx_box_fd_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_pgoff >= box->npages || pages > box->npages - vma->vm_pgoff)
 		return -EINVAL;
+	/* Others write it: never code. */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 	/* The VFS already refused PROT_WRITE without FMODE_WRITE. */
+	mbx_vm_flags_clear(vma, VM_MAYEXEC);
 	mbx_vm_flags_set(vma, VM_DONTEXPAND);
 	return vm_map_pages(vma, box->pages, box->npages);
 }
@@ -1629,8 +1851,6 @@ static long mbx_box_fd_ioctl(struct file *file, unsigned int cmd,
 	case MBX_IOC_SLOT_INFO:
 		return mbx_ioc_slot_info(sess, uarg);
 	case MBX_IOC_CALL_SUBMIT:
-		if (!(sess->access & MBX_ACCESS_WRITE))
-			return -EBADF;
 		return mbx_ioc_submit(sess, uarg);
 	case MBX_IOC_CALL_TAKE:
 		return mbx_ioc_take(sess, uarg);
@@ -1671,13 +1891,9 @@ static int mbx_session_open(struct mbx_box *box, u32 access, bool cloexec)
 	sess->pid = get_task_pid(current, PIDTYPE_TGID);
 	init_waitqueue_head(&sess->wq);
 	INIT_LIST_HEAD(&sess->replies);
+	mutex_init(&sess->ev_mutex);
 
-	if (access == (MBX_ACCESS_READ | MBX_ACCESS_WRITE))
-		flags = O_RDWR;
-	else if (access == MBX_ACCESS_WRITE)
-		flags = O_WRONLY;
-	else
-		flags = O_RDONLY;
+	flags = (access & MBX_ACCESS_WRITE) ? O_RDWR : O_RDONLY;
 	if (cloexec)
 		flags |= O_CLOEXEC;
 
@@ -1794,7 +2010,8 @@ static int mbx_proc_show(struct seq_file *m, void *v)
 
 	mutex_lock(&mbx_lock);
 	list_for_each_entry(box, &mbx_boxes, node)
-		if (box->user_ns == ns && mbx_may(box, MBX_ACCESS_READ))
+		if (box->user_ns == ns &&
+		    __mbx_may(box, MBX_ACCESS_READ, false))
 			mbx_proc_box(m, box);
 	mutex_unlock(&mbx_lock);
 	return 0;
@@ -1819,8 +2036,8 @@ static long mbx_ioc_create(void __user *uarg)
 {
 	struct mbx_create_args args;
 	struct mbx_box *box;
-	struct mbx_user *user;
-	u64 bytes;
+	kuid_t uid = current_euid();
+	u64 cost;
 	long usize;
 	int fd;
 
@@ -1829,7 +2046,7 @@ static long mbx_ioc_create(void __user *uarg)
 		return usize;
 	if ((args.flags & ~MBX_CREATE_CLOEXEC) || args.reserved)
 		return -EINVAL;
-	if (!mbx_name_valid(args.name) || (args.mode & ~0777))
+	if (!mbx_name_valid(args.name) || (args.mode & ~0666))
 		return -EINVAL;
 	if (!args.nslots || !args.slot_size ||
 	    args.slot_size % MBX_SLOT_ALIGN)
@@ -1837,60 +2054,54 @@ static long mbx_ioc_create(void __user *uarg)
 	if (args.nslots > READ_ONCE(max_slots) ||
 	    args.slot_size > READ_ONCE(max_slot_size))
 		return -E2BIG;
-	bytes = 2 * (u64)PAGE_ALIGN((u64)args.nslots * args.slot_size);
-	if (bytes > READ_ONCE(max_box_bytes))
+	if (2 * (u64)PAGE_ALIGN((u64)args.nslots * args.slot_size) >
+	    READ_ONCE(max_box_bytes))
 		return -E2BIG;
+	cost = mbx_box_cost(args.nslots, args.slot_size);
+
+	/* Refuse before allocating: a name taken, a limit reached. */
+	mutex_lock(&mbx_lock);
+	fd = mbx_box_find(args.name) ? -EEXIST : mbx_user_charge(uid, cost);
+	mutex_unlock(&mbx_lock);
+	if (fd)
+		return fd;
 
 	box = mbx_box_alloc(&args);
-	if (!box)
-		return -ENOMEM;
+	if (!box) {
+		fd = -ENOMEM;
+		goto uncharge;
+	}
 
 	mutex_lock(&mbx_lock);
 	if (mbx_box_find(args.name)) {
+		/* Created by someone else while we allocated. */
+		mutex_unlock(&mbx_lock);
+		mbx_box_free(box);
 		fd = -EEXIST;
-		goto fail;
+		goto uncharge;
 	}
-	if (mbx_nboxes >= READ_ONCE(max_boxes)) {
-		fd = -ENOSPC;
-		goto fail;
-	}
-	user = mbx_user_get(box->charged_uid);
-	if (!user) {
-		fd = -ENOMEM;
-		goto fail;
-	}
-	if (user->bytes + bytes > READ_ONCE(user_max_bytes)) {
-		if (!user->bytes) {
-			list_del(&user->node);
-			kfree(user);
-		}
-		fd = -ENOSPC;
-		goto fail;
-	}
+	box->id = atomic64_inc_return(&mbx_next_box_id);
 	/* The session's reference; the registry's is the initial one. */
 	kref_get(&box->ref);
+	atomic_inc(&mbx_live_boxes);
 	fd = mbx_session_open(box, MBX_ACCESS_READ | MBX_ACCESS_WRITE,
 			      args.flags & MBX_CREATE_CLOEXEC);
 	if (fd < 0) {
-		kref_put(&box->ref, mbx_box_release); /* never the last */
-		goto fail_user;
+		mutex_unlock(&mbx_lock);
+		/* Never published: both references go, and the charge. */
+		kref_put(&box->ref, mbx_box_release);
+		mbx_box_put(box);
+		return fd;
 	}
-	user->bytes += bytes;
 	list_add_tail(&box->node, &mbx_boxes);
 	box->linked = true;
-	mbx_nboxes++;
-	atomic_inc(&mbx_live_boxes);
 	mutex_unlock(&mbx_lock);
 	return fd;
 
-fail_user:
-	if (!user->bytes) {
-		list_del(&user->node);
-		kfree(user);
-	}
-fail:
+uncharge:
+	mutex_lock(&mbx_lock);
+	mbx_user_uncharge(uid, cost);
 	mutex_unlock(&mbx_lock);
-	mbx_box_free(box);
 	return fd;
 }
 
@@ -1907,7 +2118,8 @@ static long mbx_ioc_open(void __user *uarg)
 		return usize;
 	if ((args.flags & ~MBX_OPEN_CLOEXEC) || args.reserved)
 		return -EINVAL;
-	if (!args.access || (args.access & ~known))
+	/* Writers read payloads: write access alone means nothing. */
+	if (!(args.access & MBX_ACCESS_READ) || (args.access & ~known))
 		return -EINVAL;
 	if (!mbx_name_valid(args.name))
 		return -EINVAL;
@@ -1933,7 +2145,6 @@ static void mbx_unlink(struct mbx_box *box)
 	lockdep_assert_held(&mbx_lock);
 	list_del_init(&box->node);
 	box->linked = false;
-	mbx_nboxes--;
 }
 
 static long mbx_ioc_destroy(void __user *uarg)
@@ -1979,8 +2190,9 @@ static long mbx_ioc_list(void __user *uarg)
 		return usize;
 	if (args.flags)
 		return -EINVAL;
-	if (args.count && args.entry_size <
-	    offsetofend(struct mbx_box_entry, pending))
+	if (args.count && (args.entry_size <
+			   offsetofend(struct mbx_box_entry, pending) ||
+			   args.entry_size > PAGE_SIZE))
 		return -EINVAL;
 	esize = min_t(u32, args.entry_size, sizeof(*buf));
 	cap = min_t(u32, args.count, READ_ONCE(max_boxes));
@@ -1993,7 +2205,7 @@ static long mbx_ioc_list(void __user *uarg)
 	list_for_each_entry(box, &mbx_boxes, node) {
 		struct mbx_box_entry *e;
 
-		if (box->user_ns != ns || !mbx_may(box, MBX_ACCESS_READ))
+		if (box->user_ns != ns || !__mbx_may(box, MBX_ACCESS_READ, false))
 			continue;
 		total++;
 		if (n >= cap)
@@ -2005,6 +2217,7 @@ static long mbx_ioc_list(void __user *uarg)
 		e->uid = from_kuid_munged(ns, box->uid);
 		e->gid = from_kgid_munged(ns, box->gid);
 		e->mode = box->mode;
+		e->box_id = box->id;
 		spin_lock(&box->qlock);
 		e->pending = box->npending;
 		spin_unlock(&box->qlock);
@@ -2067,9 +2280,9 @@ static void mbx_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct mbx_create_args) != 96);
 	BUILD_BUG_ON(sizeof(struct mbx_open_args) != 80);
 	BUILD_BUG_ON(sizeof(struct mbx_destroy_args) != 72);
-	BUILD_BUG_ON(sizeof(struct mbx_box_entry) != 88);
+	BUILD_BUG_ON(sizeof(struct mbx_box_entry) != 96);
 	BUILD_BUG_ON(sizeof(struct mbx_list_args) != 32);
-	BUILD_BUG_ON(sizeof(struct mbx_info_args) != 128);
+	BUILD_BUG_ON(sizeof(struct mbx_info_args) != 136);
 	BUILD_BUG_ON(sizeof(struct mbx_set_args) != 32);
 	BUILD_BUG_ON(sizeof(struct mbx_acquire_args) != 40);
 	BUILD_BUG_ON(sizeof(struct mbx_release_args) != 16);
@@ -2083,7 +2296,7 @@ static void mbx_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct mbx_slots_args) != 32);
 	BUILD_BUG_ON(sizeof(struct mbx_stats_args) != 104);
 	BUILD_BUG_ON(sizeof(struct mbx_event) != 24);
-	BUILD_BUG_ON(sizeof(struct mbx_events_args) != 24);
+	BUILD_BUG_ON(sizeof(struct mbx_events_args) != 32);
 	BUILD_BUG_ON(sizeof(struct mbx_reclaim_args) != 24);
 }
 

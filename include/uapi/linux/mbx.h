@@ -36,7 +36,10 @@
 #define MBX_STATE_TAKEN		4	/* taken by a callee, not yet answered */
 #define MBX_STATE_REPLIED	5	/* answered, waiting to be collected */
 
-/* Access to a mailbox, MBX_IOC_BOX_OPEN.access and out_access. */
+/*
+ * Access to a mailbox, MBX_IOC_BOX_OPEN.access and out_access. Write
+ * access needs read access too: every writer reads payloads.
+ */
 #define MBX_ACCESS_READ		(1U << 0)	/* inspect, collect replies */
 #define MBX_ACCESS_WRITE	(1U << 1)	/* call, serve, cancel */
 
@@ -62,8 +65,8 @@
 
 /*
  * struct mbx_api_args - MBX_IOC_API: handshake and limits.
- * @api:		in: MBX_API_VERSION the caller was built for.
- * @out_api:		the version the module speaks.
+ * @api:		in: MBX_API_VERSION the caller was built for (not 0).
+ * @out_api:		the version the module speaks; may differ from @api.
  * @out_features:	MBX_FEAT_* supported.
  * @out_max_slots:	most slots a mailbox may have.
  * @out_max_slot_size:	largest slot_size.
@@ -90,7 +93,7 @@ struct mbx_api_args {
  * @name:	NUL-padded name, unique in the user namespace.
  * @nslots:	number of slots, 1..out_max_slots.
  * @slot_size:	bytes per slot in each plane, multiple of MBX_SLOT_ALIGN.
- * @mode:	permission bits, subset of 0777 (owner, group, other; r, w).
+ * @mode:	permission bits, subset of 0666 (owner, group, other; r, w).
  * @reclaim_ns:	a reply whose caller is gone is freed after this many ns
  *		(0: never; only MBX_IOC_BOX_RECLAIM frees it).
  */
@@ -139,6 +142,7 @@ struct mbx_box_entry {
 	__u32 gid;
 	__u32 mode;
 	__u32 pending;
+	__u64 box_id;
 };
 
 /*
@@ -163,6 +167,9 @@ struct mbx_list_args {
  * struct mbx_info_args - MBX_IOC_BOX_INFO, on a mailbox fd.
  * The call plane of slot i is at out_call_off + i * out_slot_size in the
  * mapping, its reply plane at out_reply_off + i * out_slot_size.
+ * out_box_id is unique among the mailboxes created since the module was
+ * loaded: call ids are unique within one mailbox, so a process that keeps
+ * (slot, call id) across a restart keeps the box id too and checks it.
  */
 struct mbx_info_args {
 	__u32 size;
@@ -178,6 +185,7 @@ struct mbx_info_args {
 	__u32 out_mode;
 	__u32 out_access;
 	__u64 out_reclaim_ns;
+	__u64 out_box_id;
 };
 
 /*
@@ -203,7 +211,8 @@ struct mbx_set_args {
 /*
  * Wait flags shared by the calls that may block. Without MBX_WAIT_NONBLOCK
  * a call waits, interruptibly; with MBX_WAIT_TIMEOUT it gives up with
- * ETIMEDOUT at timeout_ns, an absolute CLOCK_MONOTONIC time.
+ * ETIMEDOUT at timeout_ns, an absolute CLOCK_MONOTONIC time. The two
+ * exclude each other; timeout_ns must be 0 without MBX_WAIT_TIMEOUT.
  */
 #define MBX_WAIT_NONBLOCK	(1U << 0)
 #define MBX_WAIT_TIMEOUT	(1U << 1)
@@ -297,7 +306,11 @@ struct mbx_submit_args {
  * struct mbx_take_args - MBX_IOC_CALL_TAKE: a callee takes the oldest
  * pending call (state TAKEN, this fd its callee). With MBX_TAKE_COMPLETE it
  * first completes the call (done_slot, done_call_id) exactly as
- * MBX_IOC_CALL_COMPLETE would; if that fails, nothing is taken.
+ * MBX_IOC_CALL_COMPLETE would; if that fails, nothing is taken. Once the
+ * completion is done the kernel sets done_call_id to 0 in user memory (and
+ * out_flags), so a restarted or retried call never completes twice; a
+ * done_call_id of 0 with MBX_TAKE_COMPLETE means nothing is left to
+ * complete. Without MBX_TAKE_COMPLETE the done_* fields must be 0.
  */
 struct mbx_take_args {
 	__u32 size;
@@ -442,14 +455,18 @@ struct mbx_event {
 
 /*
  * struct mbx_events_args - MBX_IOC_EVENTS_READ: drain queued events of
- * this fd into @events (room for @count). Never waits; poll for EPOLLPRI.
+ * this fd into @events, room for @count entries of @event_size bytes
+ * (sizeof(struct mbx_event) as the caller knows it). Never waits; poll for
+ * EPOLLPRI.
  */
 struct mbx_events_args {
 	__u32 size;
 	__u32 flags;
 	__u64 events;
 	__u32 count;
+	__u32 event_size;
 	__u32 out_count;
+	__u32 reserved;
 };
 
 /*
