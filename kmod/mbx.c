@@ -693,8 +693,12 @@ static void mbx_push_event(struct mbx_session *sess, u32 type,
 		sess->ev_count++;
 	}
 	spin_unlock(&box->qlock);
-	/* The session stays valid while we hold a slot it is named in. */
-	wake_up_poll(&sess->wq, EPOLLPRI);
+	/*
+	 * The session stays valid while we hold a slot it is named in. No
+	 * key: io_uring ignores a wakeup keyed with EPOLLPRI alone (it masks
+	 * EPOLLPRI out of its match), so every poller rechecks instead.
+	 */
+	wake_up(&sess->wq);
 }
 
 static void mbx_orphaned(struct mbx_box *box);

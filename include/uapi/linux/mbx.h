@@ -9,8 +9,8 @@
  * Documentation/userspace-api/mbx.rst.
  *
  * Every argument struct starts with __u32 size, the number of bytes user
- * space passes; the kernel accepts smaller known sizes and larger sizes
- * whose extra bytes are zero (otherwise E2BIG). Fields named out_* are
+ * space passes; the kernel accepts smaller known sizes and larger sizes,
+ * up to the page size, whose extra bytes are zero (otherwise E2BIG). Fields named out_* are
  * written by the kernel. Reserved fields and unknown flags must be zero
  * (otherwise EINVAL).
  */
