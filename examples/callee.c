@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * callee: serve a mailbox the simplest way, one system call per call.
+ *
+ *   callee [-n CALLS] [-t SECONDS] [NAME]
+ *
+ * Creates the mailbox NAME (default "example"), prints "callee: serving
+ * NAME" when it is ready, and answers every call of opcode 1 with its
+ * payload in upper case; other opcodes get -EOPNOTSUPP. It stops after
+ * CALLS calls (default: never), when no call came for SECONDS seconds
+ * (default: wait forever; an error), or on SIGINT or SIGTERM, and then
+ * destroys the mailbox. Try it with the caller example:
+ *
+ *   ./callee demo &  ./caller -n 3 demo
+ *
+ * mailbox_complete_take() answers the call taken last time and takes the
+ * next in one ioctl, which is the whole steady-state cost of a callee.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mailbox.h>
+
+#define OP_UPPER	1
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/*
+ * Work on a taken call: read its call plane, write its reply plane.
+ * Both are plain memory: mailbox_take() returned after the caller's
+ * stores to the call plane were published, and the answer's ioctl will
+ * publish our stores to the reply plane. Returns the status; *len is set.
+ */
+static int32_t serve(struct mailbox *mb, const struct mbx_call *call,
+		     uint32_t *len)
+{
+	const unsigned char *in = mailbox_call_plane(mb, call->slot);
+	unsigned char *out = mailbox_reply_plane(mb, call->slot);
+	uint32_t i;
+
+	*len = 0;
+	if (call->opcode != OP_UPPER)
+		return -EOPNOTSUPP;
+	/* The kernel checked call->len <= slot_size. */
+	for (i = 0; i < call->len; i++)
+		out[i] = toupper(in[i]);
+	*len = call->len;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	unsigned long calls = 0, taken = 0, seconds = 0;
+	const char *name = "example";
+	uint64_t done_id = 0;
+	uint32_t done_slot = 0, done_len = 0, out_flags;
+	int32_t done_status = 0;
+	struct mailbox mb;
+	struct mbx_call call;
+	int opt, ret, rc = 0;
+
+	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
+		switch (opt) {
+		case 'n':
+			calls = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			seconds = strtoul(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr,
+				"usage: callee [-n CALLS] [-t SECONDS] [NAME]\n");
+			return 2;
+		}
+	}
+	if (optind < argc)
+		name = argv[optind];
+
+	ret = mailbox_create(&mb, name, 8, 256, 0600, 0, MBX_CREATE_CLOEXEC);
+	if (ret < 0) {
+		fprintf(stderr, "callee: create %s: %s\n", name, strerror(-ret));
+		return 1;
+	}
+	/* No SA_RESTART: a signal ends the wait with -EINTR. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	printf("callee: serving %s\n", name);
+	fflush(stdout);
+
+	while (!stop && (!calls || taken < calls)) {
+		uint32_t wflags = seconds ? MBX_WAIT_TIMEOUT : 0;
+		uint64_t deadline = seconds ?
+			mailbox_deadline(seconds * 1000000000ULL) : 0;
+
+		/* done_id 0 (the first time): nothing to answer, only take. */
+		ret = mailbox_complete_take(&mb, done_slot, done_id,
+					    done_status, done_len, wflags,
+					    deadline, &call, &out_flags);
+		if (out_flags & MAILBOX_TAKEN_DONE)
+			done_id = 0;
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0) {
+			fprintf(stderr, "callee: take: %s\n", strerror(-ret));
+			rc = 1;
+			break;
+		}
+		taken++;
+		if (call.flags & MBX_CALL_REDELIVERED)
+			printf("callee: call %llu redelivered (delivery %u)\n",
+			       (unsigned long long)call.call_id, call.delivery);
+		done_status = serve(&mb, &call, &done_len);
+		done_slot = call.slot;
+		done_id = call.call_id;
+	}
+	/* The last call taken is still ours to answer. */
+	if (done_id) {
+		ret = mailbox_complete(&mb, done_slot, done_id, done_status,
+				       done_len);
+		if (ret < 0 && ret != -ECANCELED) {
+			fprintf(stderr, "callee: complete: %s\n",
+				strerror(-ret));
+			rc = 1;
+		}
+	}
+	printf("callee: answered %lu calls\n", taken);
+	mailbox_close(&mb);
+	mailbox_destroy(name);
+	return rc;
+}
