@@ -131,6 +131,13 @@ MODULE_PARM_DESC(live_boxes, "Mailboxes in memory (read-only)");
 
 static atomic64_t mbx_next_box_id = ATOMIC64_INIT(0);
 
+/*
+ * Memory whose size a user chooses: charged to the memory cgroup, and
+ * failing with ENOMEM at the cgroup's limit rather than calling its OOM
+ * killer on some other process.
+ */
+#define MBX_GFP_USER	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 #define MBX_EVENTS_MAX	64
 
 struct mbx_box;
@@ -495,12 +502,11 @@ static struct mbx_box *mbx_box_alloc(const struct mbx_create_args *args)
 	INIT_DELAYED_WORK(&box->reclaim_work, mbx_reclaim_work);
 	atomic64_set(&box->next_id, 0);
 
-	box->pages = kvcalloc(box->npages, sizeof(*box->pages),
-			      GFP_KERNEL_ACCOUNT);
+	box->pages = kvcalloc(box->npages, sizeof(*box->pages), MBX_GFP_USER);
 	if (!box->pages)
 		goto fail;
 	for (i = 0; i < box->npages; i++) {
-		box->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		box->pages[i] = alloc_page(MBX_GFP_USER | __GFP_ZERO);
 		if (!box->pages[i])
 			goto fail;
 		cond_resched();
@@ -508,8 +514,7 @@ static struct mbx_box *mbx_box_alloc(const struct mbx_create_args *args)
 	box->vaddr = vmap(box->pages, box->npages, VM_MAP, PAGE_KERNEL);
 	if (!box->vaddr)
 		goto fail;
-	box->slots = kvcalloc(box->nslots, sizeof(*box->slots),
-			      GFP_KERNEL_ACCOUNT);
+	box->slots = kvcalloc(box->nslots, sizeof(*box->slots), MBX_GFP_USER);
 	if (!box->slots)
 		goto fail;
 	for (i = 0; i < box->nslots; i++) {
@@ -1825,7 +1830,19 @@ static int mbx_box_fd_mmap(struct file *file, struct vm_area_struct *vma)
 	/* Others write it: never code. */
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
-	/* The VFS already refused PROT_WRITE without FMODE_WRITE. */
+	/*
+	 * The VFS already refused PROT_WRITE without FMODE_WRITE; the mode
+	 * is checked now too, as for every operation. A mapping the mode no
+	 * longer lets write can never be made writable.
+	 */
+	if (!mbx_may(box, MBX_ACCESS_READ))
+		return -EACCES;
+	if (vma->vm_flags & VM_WRITE) {
+		if (!mbx_may(box, MBX_ACCESS_WRITE))
+			return -EACCES;
+	} else if (!mbx_may(box, MBX_ACCESS_WRITE)) {
+		mbx_vm_flags_clear(vma, VM_MAYWRITE);
+	}
 	mbx_vm_flags_clear(vma, VM_MAYEXEC);
 	mbx_vm_flags_set(vma, VM_DONTEXPAND);
 	return vm_map_pages(vma, box->pages, box->npages);

@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mbx: a kernel module (kmod/), its uAPI header (include/uapi/linux/mbx.h),
+# a library (lib/), tools (tools/) and selftests (selftests/).
+#
+#   make                  the module against KDIR, then lib, tools, selftests
+#   make check            the selftests in QEMU on Debian's 6.1, 6.12 and
+#                         6.12-rt kernels; KERNELS="6.1 6.12" narrows it,
+#                         TESTS="mbx_call_test" runs only those selftests
+#   make check-debug      the selftests in QEMU on a debug kernel built from
+#                         linux-source-6.1 (lockdep, KASAN, kmemleak, ...)
+#   make run              the demonstration: on this host when it can load
+#                         modules, else in QEMU (KERNEL=6.12)
+#   make vm-shell         a root shell in QEMU, module loaded (KERNEL=6.12)
+#   make install-headers  the uAPI header into $(DESTDIR)$(PREFIX)/include/linux
+#   make clean
+#
+# KDIR: the kernel build tree; by default the running kernel's, and on a host
+# without one (a container, a VM) the 6.1 test kernel's headers, fetched into
+# MBX_CACHE (tools/vm/deps.sh).  Missing Debian packages are installed with
+# apt-get.  V=1 shows the commands.
+#
+# A userspace directory (lib, tools, examples, selftests) takes part once it
+# has a Makefile with `all` and `clean`; lib is built first.  The VM runner
+# copies every ELF program and shared library that lib/, tools/ and examples/
+# leave in their directories into the VM, and runs selftests/Makefile's
+# TEST_GEN_PROGS.
+
+top := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VM := $(top)/tools/vm
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+ifeq ($(origin KDIR),file)
+ifeq ($(wildcard $(KDIR)/Makefile),)
+KDIR_AUTO := 1
+endif
+endif
+
+PREFIX ?= /usr/local
+NPROC := $(shell nproc)
+KERNEL ?= 6.12
+# KERNELS: empty runs tools/vm/lib.sh's DEFAULT_KERNELS
+
+SUBDIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,lib tools examples selftests)))
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+MAKEFLAGS += --no-print-directory
+endif
+
+all: modules userspace
+
+deps:
+	$(Q)$(VM)/deps.sh build
+
+modules: | deps
+	$(Q)kdir='$(KDIR)'; \
+	$(if $(KDIR_AUTO),kdir=$$($(VM)/deps.sh kdir) || exit 1;) \
+	$(MAKE) -C "$$kdir" M=$(top) W=1 $(if $(filter 1,$(V)),V=1) modules
+
+userspace: $(SUBDIRS)
+
+$(SUBDIRS): | deps
+	$(Q)$(MAKE) $(if $(Q),-s) -C $@
+
+$(filter-out lib,$(SUBDIRS)): $(filter lib,$(SUBDIRS))
+
+check: export MBX_VM_TESTS = $(TESTS)
+check:
+	$(Q)$(VM)/deps.sh vm
+	$(Q)$(MAKE) -j$(NPROC) all
+	$(Q)$(VM)/check.sh $(KERNELS)
+
+run:
+	$(Q)$(VM)/deps.sh vm
+	$(Q)$(MAKE) -j$(NPROC) all
+	$(Q)$(VM)/vm.sh demo $(KERNEL)
+
+vm-shell:
+	$(Q)$(VM)/deps.sh vm
+	$(Q)$(MAKE) -j$(NPROC) all
+	$(Q)$(VM)/vm.sh shell $(KERNEL)
+
+# The suite on a kernel built with lockdep, KASAN, kmemleak, DEBUG_LIST and
+# DEBUG_ATOMIC_SLEEP (tools/vm/debug-kernel.sh; built once, then cached).
+check-debug:
+	$(Q)$(VM)/deps.sh vm
+	$(Q)$(MAKE) -j$(NPROC) all
+	$(Q)$(VM)/debug-kernel.sh check
+
+# To come; they must not pass before they exist.
+bench stress:
+	@echo "make $@: not yet"; exit 1
+
+install-headers:
+	$(Q)install -D -m 0644 $(top)/include/uapi/linux/mbx.h \
+		$(DESTDIR)$(PREFIX)/include/linux/mbx.h
+
+clean:
+	$(Q)for d in $(SUBDIRS); do $(MAKE) -C $$d clean || exit 1; done
+	$(Q)rm -rf $(top)/build
+	$(Q)cd $(top) && rm -f Module.symvers modules.order .*.cmd .module-common.o \
+		kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd kmod/modules.order
+
+help:
+	@sed -n '3,/^$$/s/^# \{0,1\}//p' $(top)/Makefile
+
+.PHONY: all deps modules userspace $(SUBDIRS) check run vm-shell bench stress \
+	check-debug install-headers clean help

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/mailbox: present once mbx.ko is loaded, a character device that opens
+ * for reading and writing.  Skips when the module is not loaded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/mbx.h>
+
+#include "kselftest_harness.h"
+
+#define MBX_DEV "/dev/mailbox"
+
+static int device_absent(void)
+{
+	return access(MBX_DEV, F_OK) && errno == ENOENT;
+}
+
+TEST(is_char_device)
+{
+	struct stat st;
+
+	if (device_absent())
+		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
+	ASSERT_EQ(0, stat(MBX_DEV, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+}
+
+TEST(opens_read_write)
+{
+	int fd;
+
+	if (device_absent())
+		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
+	fd = open(MBX_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST(belongs_to_module_mbx)
+{
+	if (device_absent())
+		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
+	EXPECT_EQ(0, access("/sys/module/mbx", F_OK));
+}
+
+TEST_HARNESS_MAIN

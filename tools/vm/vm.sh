@@ -1,0 +1,407 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one of Debian's kernels in QEMU with the module and the selftests.
+#
+#   vm.sh check KERNEL        build the module for KERNEL, boot, load it, run
+#                             the selftests, unload it, power off; fail on a
+#                             failed test, a timeout, a crash or a bad kernel
+#                             log line.  Prints a summary and writes
+#                             build/vm/<run>/result for check.sh.
+#   vm.sh exec KERNEL CMD...  run CMD (a shell command line) in the VM with the
+#                             module loaded; prints its output, exits with its
+#                             status
+#   vm.sh shell KERNEL        a root shell on the serial console
+#   vm.sh demo KERNEL         the demonstration program: on this host when it
+#                             can load modules, else in the VM
+#
+# KERNEL: 6.1, 6.12, 6.12-rt or a full release (6.12.117+deb12-amd64).
+# Run `make` first: the selftests, library and tools are built once and put
+# into every kernel's initramfs; the module is built here, per kernel.
+#
+# Environment:
+#   MBX_BUILD        the build directory (default build/); runs with
+#                    different ones never wait for each other
+#   MBX_CACHE        the downloaded kernels (default /var/cache/mbx-vm)
+#   MBX_VM_FAULT     test, warn, unload or hang: the runner's own tests
+#                    (check only; see selftests/runner/runner_test.sh)
+#   MBX_VM_TESTS     the selftests to run (default: selftests/Makefile's
+#                    TEST_GEN_PROGS), e.g. "mbx_call_test lib_test"
+#   MBX_VM_TIMEOUT   seconds one VM may run, boot to power-off (default 600)
+#   MBX_VM_ACCEL     QEMU -accel (default tcg,thread=single, see below)
+#   MBX_VM_SMP       vCPUs (default 2)
+#   MBX_VM_CPU       QEMU -cpu (default max)
+#   MBX_VM_MEM       memory (default 1G)
+#   MBX_VM_APPEND    more kernel command line
+#   MBX_RUN_VM=1     demo: use the VM even on a host that can load modules
+#   V=1              stream the VM's TAP output, show build commands
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+FAULT=${MBX_VM_FAULT:-}
+TIMEOUT=${MBX_VM_TIMEOUT:-600}
+
+# Software emulation (no KVM here).  One host thread runs both vCPUs in turn
+# (thread=single): a wakeup that crosses vCPUs is seen at the next turn,
+# where multi-threaded TCG leaves the idle vCPU asleep for milliseconds.
+# selftests/runner/vcpu_pingpong, 10,000 pipe round trips between two
+# processes pinned to the two vCPUs, 6.12 guest, on a 2-core host:
+#   thread=single   median 31-35 us, p99 0.2-2.7 ms, 0.6-1.1 s in all
+#   thread=multi    median 1.1-3.8 ms, p99 16-17 ms, 33-45 s in all
+# (the range: a quiet host to one running three other VMs), so a suite of
+# 100,000 cross-process calls takes seconds, not many minutes.  Boot to /init
+# takes 2.2-2.6 s on a quiet host (thread=multi: 5.1 s against 3.6 s on a
+# busy one).  One thread per VM also leaves the host's second core to a
+# second VM: check.sh runs two at once.
+ACCEL=${MBX_VM_ACCEL:-tcg,thread=single}
+SMP=${MBX_VM_SMP:-2}
+CPU=${MBX_VM_CPU:-max}
+MEM=${MBX_VM_MEM:-1G}
+# mitigations=off: no page-table isolation or retpolines in a throwaway VM.
+# With -cpu max (an AMD model: no PTI) it measured no faster; it is there so
+# that another -cpu does not bring PTI's costly TLB flushes to emulation.  panic=-1 with
+# QEMU's -no-reboot: a panic ends QEMU at once.
+APPEND="console=ttyS0,115200 loglevel=7 panic=-1 mitigations=off${MBX_VM_APPEND:+ $MBX_VM_APPEND}"
+
+# Kernel log lines that fail a run even when every test passed.  Loading an
+# unsigned out-of-tree module taints the kernel; that message is expected.
+# kmemleak: its reports only, not the debug kernel's boot message.  An OOM
+# kill fails the run too: a test of a memory limit expects ENOMEM, not the
+# OOM killer.
+BAD_LOG='BUG:|WARNING:|Oops|Call Trace|lockdep is turned off|lockdep:|possible (circular|recursive) locking|INFO: task .* blocked for more than|KASAN|kmemleak: ([0-9]+ new suspected|unreferenced object)|UBSAN|general protection fault|Kernel panic|detected stall|soft lockup|hard LOCKUP|list_(add|del) (corruption|double add)|invoked oom-killer'
+
+case $FAULT in
+"" | test | warn | unload | hang) ;;
+*) die "MBX_VM_FAULT: '$FAULT' is not test, warn, unload or hang" ;;
+esac
+
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# The make run by the top-level Makefile must not leak its command line
+# (KERNELS=, V=) into Kbuild.
+kbuild() {
+	local kdir=$1 dir=$2 log=$2.log
+	msg "  KMOD    ${dir#"$BUILD"/}"
+	if verbose; then
+		env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
+			make -C "$kdir" M="$dir" W=1 KCFLAGS=-Werror V=1 modules
+	elif ! env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
+			make -s -C "$kdir" M="$dir" W=1 KCFLAGS=-Werror modules >"$log" 2>&1; then
+		cat "$log" >&2
+		return 1
+	fi
+}
+
+# Build the module (and, for the runner's tests, runner_fault) against
+# KVER's headers, in build/kmod/<kver>/: M= builds in the source directory,
+# so each kernel gets its own copy of the sources.
+build_modules() {
+	local kver=$1 out=$BUILD/kmod/$1
+	mkdir -p "$out/mbx" "$out/runner_fault"
+	# sources only: kmod/ also holds the objects of the host build
+	(cd "$TOP" && find Kbuild kmod include -type f \
+		\( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) \
+		! -name '*.mod.c' -print0 | tar --null -cf - -T -) |
+		tar -xf - -C "$out/mbx"
+	kbuild "$(kernel_kdir "$kver")" "$out/mbx" || return 1
+	if [[ -n $FAULT ]]; then
+		cp -p "$TOP/selftests/runner/Kbuild" "$TOP/selftests/runner/runner_fault.c" \
+			"$out/runner_fault/"
+		kbuild "$(kernel_kdir "$kver")" "$out/runner_fault" || return 1
+	fi
+}
+
+is_elf() { [[ $(head -c4 "$1" 2>/dev/null | tr -d '\0') == $'\x7fELF' ]]; }
+
+# Copy the shared libraries that the programs in the initramfs need, at the
+# paths they have here.  A library of this project (lib/) is not installed
+# here: it is copied from the tree into /usr/lib.
+copy_libraries() {
+	local root=$1 f lib
+	while read -r lib; do
+		[[ -e $root$lib ]] || cp -L --parents "$lib" "$root"
+	done < <(find "$root/usr/bin" "$root/usr/lib" -type f -print0 |
+		while IFS= read -r -d '' f; do
+			is_elf "$f" || continue
+			ldd "$f" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
+		done | sort -u)
+}
+
+# The programs of lib/, tools/ and examples/ (whatever their Makefiles
+# built): every executable ELF file goes to /usr/bin, every shared library to
+# /usr/lib.
+copy_programs() {
+	local root=$1 dir f
+	for dir in lib tools examples; do
+		[[ -d $TOP/$dir ]] || continue
+		while IFS= read -r -d '' f; do
+			is_elf "$f" || continue
+			case ${f##*/} in
+			*.so | *.so.*) cp -P "$f" "$root/usr/lib/" ;;
+			*.o | *.ko | *.a) ;;
+			*) [[ -x $f ]] && cp "$f" "$root/usr/bin/" ;;
+			esac
+		done < <(find "$TOP/$dir" -path "$TOP/tools/vm" -prune -o \
+			\( -type f -o -type l \) -print0)
+	done
+	copy_libraries "$root"
+}
+
+# make_initramfs RUNDIR KVER MODE [CMD]
+make_initramfs() {
+	local run=$1 kver=$2 mode=$3 cmd=${4:-} root=$1/root mods=$BUILD/kmod/$2
+	[[ -d $BUILD/selftests ]] || die "selftests not built: run 'make' first"
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/lib,etc,lib/modules,selftests,root,tmp,proc,sys,dev,run}
+	cp /bin/busybox "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	install -m 0755 "$VMDIR/init" "$root/init"
+	cp "$mods/mbx/kmod/mbx.ko" "$root/lib/modules/"
+	[[ -z $FAULT ]] || cp "$mods/runner_fault/runner_fault.ko" "$root/lib/modules/"
+	cp -a "$BUILD/selftests/." "$root/selftests/"
+	if [[ -n ${MBX_VM_TESTS:-} ]]; then
+		printf '%s\n' $MBX_VM_TESTS >"$root/selftests/run-list"
+	else
+		env -u MAKEFLAGS make -s -C "$TOP/selftests" run-list >"$root/selftests/run-list"
+	fi
+	cp "$TOP/selftests/settings" "$root/selftests/"
+	copy_programs "$root"
+	{
+		echo "MBX_MODE=$mode"
+		echo "MBX_FAULT=$FAULT"
+		echo "MBX_KVER=$kver"
+	} >"$root/etc/mbx-vm.conf"
+	printf '%s\n' "$cmd" >"$root/etc/mbx-vm.cmd"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$run/initramfs.cpio"
+}
+
+# qemu KVER RUNDIR SERIAL...: boot, with the serial ports given
+qemu() {
+	local kver=$1 run=$2
+	shift 2
+	local serial=() s
+	for s in "$@"; do
+		serial+=(-serial "$s")
+	done
+	local limit=(timeout -k 10 "$TIMEOUT")
+	# timeout(1) would take an interactive QEMU off the terminal
+	((TIMEOUT)) || limit=()
+	"${limit[@]}" qemu-system-x86_64 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-machine pc -accel "$ACCEL" -cpu "$CPU" -smp "$SMP" -m "$MEM" \
+		-kernel "$(kernel_image "$kver")" -initrd "$run/initramfs.cpio" \
+		-append "$APPEND" "${serial[@]}"
+}
+
+# Print a file as it grows while PID lives (the VM's ttyS1).
+follow() {
+	local file=$1 pid=$2
+	tail -s 0.2 -n +1 -F --pid="$pid" "$file" 2>/dev/null | tr -d '\r'
+}
+
+# boot_batch KVER RUNDIR: boot with ttyS0 (console) and ttyS1 (results) in
+# files.  Returns QEMU's status (124: timed out).
+boot_batch() {
+	local kver=$1 run=$2 pid rc=0
+	rm -f "$run/console.log" "$run/tap.log"
+	: >"$run/tap.log"
+	qemu "$kver" "$run" "file:$run/console.log" "file:$run/tap.log" </dev/null &
+	pid=$!
+	case $3 in
+	stream)
+		follow "$run/tap.log" "$pid" | sed -u '/^# mbx-vm: \(exit\|end\)/d' ;;
+	program)
+		# a program's output, less the module's load and unload points
+		# (their failures stay)
+		follow "$run/tap.log" "$pid" |
+			sed -u -e '/^# mbx-vm: \(exit\|end\)/d' -e '/^ok [0-9]* \(insmod\|rmmod\) /d' ;;
+	esac
+	wait "$pid" || rc=$?
+	tr -d '\r' <"$run/tap.log" >"$run/tap.txt"
+	tr -d '\r' <"$run/console.log" >"$run/console.txt" 2>/dev/null || : >"$run/console.txt"
+	return "$rc"
+}
+
+# Lines of the kernel log that fail the run.
+bad_log_lines() {
+	grep -E "$BAD_LOG" "$1" || true
+}
+
+# Two runs on one kernel in one work tree share build/kmod/<kver> and the
+# run directory: the second waits.  (MBX_BUILD=elsewhere runs apart.)
+lock_kernel() {
+	mkdir -p "$BUILD/vm"
+	exec {KERNEL_LOCK}>"$BUILD/vm/.lock-$1"
+	if ! flock -n "$KERNEL_LOCK"; then
+		msg "  WAIT    another run on $1 in $BUILD"
+		flock "$KERNEL_LOCK"
+	fi
+}
+
+unlock_kernel() {
+	exec {KERNEL_LOCK}>&-
+}
+
+run_dir() {
+	local d=$BUILD/vm/$1${FAULT:+-fault-$FAULT}
+	mkdir -p "$d"
+	echo "$d"
+}
+
+cmd_check() {
+	local name=$1 kver run t0 rc=0 reasons=() boot="" bad end p f s
+	kver=$(resolve_kernel "$name")
+	"$VMDIR/deps.sh" kernel "$kver" >/dev/null
+	lock_kernel "$kver"
+	run=$(run_dir "$kver")
+	t0=$(now)
+	rm -f "$run/result" "$run/tap.txt" "$run/console.txt"
+	if build_modules "$kver"; then
+		make_initramfs "$run" "$kver" check
+		msg "  VM      $kver${FAULT:+ (fault: $FAULT)}"
+		if verbose; then
+			boot_batch "$kver" "$run" stream || rc=$?
+		else
+			boot_batch "$kver" "$run" quiet || rc=$?
+		fi
+		# timeout(1): 124 after SIGTERM, 137 when QEMU needed SIGKILL
+		((rc != 124 && rc != 137)) || reasons+=("timed out after $TIMEOUT s")
+		((rc == 0 || rc == 124 || rc == 137)) || reasons+=("QEMU exited with status $rc")
+	else
+		reasons+=("module build failed")
+		: >"$run/tap.txt"
+		: >"$run/console.txt"
+	fi
+	boot=$(sed -n 's/^# mbx-vm: booted \([0-9.]*\) s.*/\1/p' "$run/tap.txt" | head -n1)
+
+	# The host's own test points, after the VM's.
+	end=ok
+	grep -qx '# mbx-vm: end' "$run/tap.txt" || end="not ok"
+	bad=$(bad_log_lines "$run/console.txt")
+	{
+		grep -v '^# mbx-vm: end$' "$run/tap.txt" || true
+		echo "$end - vm: ran to the end"
+		if [[ -z $bad ]]; then
+			echo "ok - vm: kernel log clean"
+		else
+			# each report with the lines that lead to it
+			grep -E -B3 "$BAD_LOG" "$run/console.txt" | head -n 40 | sed 's/^/# /'
+			echo "not ok - vm: kernel log clean"
+		fi
+	} >"$run/tap-all.txt"
+	[[ $end == ok ]] || reasons+=("no end marker: the VM crashed, hung or did not boot (see $run/console.txt)")
+	[[ -z $bad ]] || reasons+=("kernel log: $(head -n1 <<<"$bad" | sed 's/^\[[ 0-9.]*\] //')")
+
+	echo "# $kver${FAULT:+ (fault: $FAULT)}: booted in ${boot:-?} s, $(elapsed "$t0") s in all"
+	awk -f "$VMDIR/tap.awk" "$run/tap-all.txt" >"$run/summary.txt"
+	grep -v '^counts ' "$run/summary.txt" || true
+	read -r _ p f s < <(tail -n1 "$run/summary.txt")
+	mapfile -t notok < <(grep -E '^not ok [0-9]+ ' "$run/tap.txt" | sed 's/^not ok [0-9]* //')
+	((${#notok[@]} == 0)) || reasons+=("failed: $(IFS=,; echo "${notok[*]}" | sed 's/,/, /g')")
+	if ((${#reasons[@]})) && ((f == 0)); then
+		f=1
+	fi
+	echo "# $kver${FAULT:+ (fault: $FAULT)}: $p passed, $f failed, $s skipped"
+	local r
+	for r in "${reasons[@]}"; do
+		echo "# FAIL $kver: $r"
+	done
+	((${#reasons[@]} == 0)) || echo "# logs: $run/{tap,console}.txt"
+	{
+		printf 'kver=%q\npassed=%d\nfailed=%d\nskipped=%d\nboot=%q\nwall=%q\n' \
+			"$kver" "$p" "$f" "$s" "${boot:-?}" "$(elapsed "$t0")"
+		((${#reasons[@]} == 0)) || printf 'reasons=%q\n' "$(printf '%s; ' "${reasons[@]}")"
+	} >"$run/result"
+	((${#reasons[@]} == 0))
+}
+
+cmd_exec() {
+	local name=$1 kver run rc=0 status
+	shift
+	kver=$(resolve_kernel "$name")
+	"$VMDIR/deps.sh" kernel "$kver" >/dev/null
+	lock_kernel "$kver"
+	run=$(run_dir "$kver")/exec
+	mkdir -p "$run"
+	build_modules "$kver" || exit 1
+	make_initramfs "$run" "$kver" exec "$*"
+	msg "  VM      $kver: ${EXEC_LABEL:-$*}"
+	boot_batch "$kver" "$run" program || rc=$?
+	((rc != 124 && rc != 137)) || die "the VM timed out after $TIMEOUT s"
+	grep -qx '# mbx-vm: end' "$run/tap.txt" ||
+		die "the VM did not finish (crashed or hung): see $run/console.txt"
+	if ! grep -qx 'ok [0-9]* rmmod mbx' "$run/tap.txt"; then
+		msg "mbx-vm: loading or unloading mbx failed"
+		rc=1
+	fi
+	local bad
+	bad=$(bad_log_lines "$run/console.txt")
+	if [[ -n $bad ]]; then
+		msg "mbx-vm: the kernel log shows:"
+		msg "$bad"
+		rc=1
+	fi
+	status=$(sed -n 's/^# mbx-vm: exit \([0-9]*\)$/\1/p' "$run/tap.txt")
+	((rc == 0)) || exit "$rc"
+	exit "${status:-1}"
+}
+
+cmd_shell() {
+	local kver run
+	kver=$(resolve_kernel "$1")
+	"$VMDIR/deps.sh" kernel "$kver" >/dev/null
+	lock_kernel "$kver"
+	run=$(run_dir "$kver")/shell
+	mkdir -p "$run"
+	build_modules "$kver" || exit 1
+	make_initramfs "$run" "$kver" shell
+	# QEMU reads the initramfs when it starts; a long session need not
+	# hold up the other runs
+	unlock_kernel
+	msg "  VM      $kver: shell (Ctrl-A x quits QEMU)"
+	TIMEOUT=0 qemu "$kver" "$run" mon:stdio
+}
+
+host_can_load_modules() {
+	((EUID == 0)) && [[ -e /proc/modules && -d /lib/modules/$(uname -r)/build ]]
+}
+
+# The demonstration program, built by tools/Makefile.
+DEMO=mailbox-demo
+
+cmd_demo() {
+	local demo rc=0
+	if host_can_load_modules && [[ -z ${MBX_RUN_VM:-} ]]; then
+		demo=$(find "$TOP/tools" "$TOP/examples" -name "$DEMO" -type f -perm -u+x 2>/dev/null | head -n1)
+		[[ -n $demo ]] || die "$DEMO is not built (tools/$DEMO.c does not exist yet)"
+		[[ -f $TOP/kmod/mbx.ko ]] || die "kmod/mbx.ko is not built: run 'make'"
+		! grep -q '^mbx ' /proc/modules || die "mbx is loaded already: rmmod mbx first"
+		msg "  HOST    insmod kmod/mbx.ko; $DEMO; rmmod mbx"
+		insmod "$TOP/kmod/mbx.ko"
+		"$demo" || rc=$?
+		rmmod mbx || rc=1
+		exit "$rc"
+	fi
+	EXEC_LABEL=$DEMO cmd_exec "$1" "if command -v $DEMO >/dev/null; then exec $DEMO; fi
+echo 'mbx-vm: $DEMO is not built (tools/$DEMO.c does not exist yet); mbx loaded fine' >&2
+exit 1"
+}
+
+case ${1:-} in
+check)
+	(($# == 2)) || die "usage: vm.sh check KERNEL"
+	cmd_check "$2" ;;
+exec)
+	(($# >= 3)) || die "usage: vm.sh exec KERNEL CMD..."
+	shift
+	cmd_exec "$@" ;;
+shell)
+	(($# == 2)) || die "usage: vm.sh shell KERNEL"
+	cmd_shell "$2" ;;
+demo)
+	(($# == 2)) || die "usage: vm.sh demo KERNEL"
+	cmd_demo "$2" ;;
+*)
+	die "usage: vm.sh check|exec|shell|demo KERNEL [CMD...]" ;;
+esac
