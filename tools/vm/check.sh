@@ -25,7 +25,8 @@ kvers=$("$VMDIR/deps.sh" kernel "$@") || die "could not fetch the kernels"
 mapfile -t kvers <<<"$kvers"
 mkdir -p "$BUILD/vm"
 
-# A task is a kernel release (vm.sh check) or "runner:KVER".  Each leaves a
+# A task is a kernel release (vm.sh check), "runner:KVER" or "host" (the
+# checks that need no VM, host-check.sh).  Each leaves a
 # result file with passed=, failed=, skipped= (boot=, wall= for a kernel).
 tasks=()
 for kver in "${kvers[@]}"; do
@@ -35,10 +36,12 @@ if [[ -z ${MBX_VM_FAULT:-} && ${MBX_RUNNER_TEST:-1} != 0 ]]; then
 	# the first kernel is done first: its runs and these share a lock
 	tasks+=("runner:${kvers[0]}")
 fi
+[[ -n ${MBX_VM_FAULT:-} || -n ${MBX_VM_TESTS:-} ]] || tasks+=(host)
 
 result_of() {
 	case $1 in
 	runner:*) echo "$BUILD/vm/runner-test.result" ;;
+	host) echo "$BUILD/vm/host-check.result" ;;
 	*) echo "$BUILD/vm/$1${MBX_VM_FAULT:+-fault-$MBX_VM_FAULT}/result" ;;
 	esac
 }
@@ -46,6 +49,7 @@ result_of() {
 run_task() {
 	case $1 in
 	runner:*) "$TOP/selftests/runner/runner_test.sh" "${1#runner:}" ;;
+	host) "$VMDIR/host-check.sh" ;;
 	*) "$VMDIR/vm.sh" check "$1" ;;
 	esac
 }
