@@ -1079,7 +1079,10 @@ static int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id,
 		ret = -EPERM;
 	} else {
 		if (s->flags & MBX_CALL_CANCEL_REQ) {
+			/* Revoked: the caller gets no result, as for a pending
+			 * call cancelled. */
 			status = -ECANCELED;
+			len = 0;
 			ret = -ECANCELED;
 		}
 		mbx_finish_call(box, s, status, len);
@@ -1731,7 +1734,14 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 			box->st.owner_died++;
 			spin_unlock(&box->qlock);
 			memset(mbx_reply_plane(box, s), 0, box->slot_size);
-			if (s->flags & MBX_CALL_AT_MOST_ONCE) {
+			if (s->flags & MBX_CALL_CANCEL_REQ) {
+				/* Revoked already: end it, do not run it again. */
+				mbx_finish_call(box, s, -ECANCELED, 0);
+				if (caller)
+					mbx_push_event(caller,
+						       MBX_EVENT_CALLEE_DIED,
+						       s, -ECANCELED);
+			} else if (s->flags & MBX_CALL_AT_MOST_ONCE) {
 				mbx_finish_call(box, s, -EOWNERDEAD, 0);
 				if (caller)
 					mbx_push_event(caller,

@@ -449,7 +449,8 @@ struct mbx_event {
 	__u64 call_id;
 	__u32 type;
 	__u32 slot;
-	__s32 status;	/* CALLEE_DIED: 0 redelivered, -EOWNERDEAD failed */
+	__s32 status;	/* CALLEE_DIED: 0 redelivered, -EOWNERDEAD failed,
+			 * -ECANCELED ended as cancelled */
 	__u32 reserved;
 };
 
