@@ -636,16 +636,23 @@ static int mbx_check_wait(u32 flags, u64 timeout_ns)
  * barrier pairs with the poller's qlock acquisition after queueing itself.
  */
 static void mbx_wake_box(struct mbx_box *box, wait_queue_head_t *wq,
-			 __poll_t mask)
+			 __poll_t mask, bool sync)
 {
-	wake_up_poll(wq, mask);
+	/*
+	 * @sync: the waker is about to sleep itself (it submitted and waits
+	 * for the reply), so the woken task need not preempt it.
+	 */
+	if (sync)
+		wake_up_interruptible_sync_poll(wq, mask);
+	else
+		wake_up_poll(wq, mask);
 	if (wq_has_sleeper(&box->poll_wq))
 		wake_up_poll(&box->poll_wq, mask);
 }
 
-static void mbx_wake_callees(struct mbx_box *box)
+static void mbx_wake_callees(struct mbx_box *box, bool sync)
 {
-	mbx_wake_box(box, &box->call_wq, EPOLLIN | EPOLLRDNORM);
+	mbx_wake_box(box, &box->call_wq, EPOLLIN | EPOLLRDNORM, sync);
 }
 
 /* Put @s on the pending list in submission order and count it. */
@@ -721,7 +728,7 @@ static void mbx_slot_free(struct mbx_box *box, struct mbx_slot *s)
 	list_add(&s->qnode, &box->free);
 	spin_unlock(&box->qlock);
 	wake_up(&s->wq);
-	mbx_wake_box(box, &box->free_wq, EPOLLOUT | EPOLLWRNORM);
+	mbx_wake_box(box, &box->free_wq, EPOLLOUT | EPOLLWRNORM, false);
 }
 
 /*
@@ -729,7 +736,7 @@ static void mbx_slot_free(struct mbx_box *box, struct mbx_slot *s)
  * list when the caller is still there.
  */
 static void mbx_finish_call(struct mbx_box *box, struct mbx_slot *s,
-			    s32 status, u32 reply_len)
+			    s32 status, u32 reply_len, bool sync)
 {
 	struct mbx_session *caller = s->caller;
 
@@ -748,7 +755,9 @@ static void mbx_finish_call(struct mbx_box *box, struct mbx_slot *s,
 	if (caller)
 		list_add_tail(&s->qnode, &caller->replies);
 	spin_unlock(&box->qlock);
-	if (caller)
+	if (caller && sync)
+		wake_up_interruptible_sync_poll(&caller->wq, EPOLLRDBAND);
+	else if (caller)
 		wake_up_poll(&caller->wq, EPOLLRDBAND);
 	else
 		mbx_orphaned(box);
@@ -937,7 +946,7 @@ static long mbx_ioc_release(struct mbx_session *sess, void __user *uarg)
 		s->state = MBX_STATE_PENDING;
 		s->owner = NULL;
 		mbx_queue_pending(box, s);
-		mbx_wake_callees(box);
+		mbx_wake_callees(box, false);
 	} else {
 		mbx_slot_free(box, s);
 	}
@@ -947,10 +956,17 @@ static long mbx_ioc_release(struct mbx_session *sess, void __user *uarg)
 
 /* ---- submit ---- */
 
+static long mbx_submit_collect(struct mbx_session *sess,
+			       struct mbx_submit_args *args,
+			       void __user *uarg, u32 usize);
+
 static long mbx_ioc_submit(struct mbx_session *sess, void __user *uarg)
 {
 	struct mbx_box *box = sess->box;
 	struct mbx_submit_args args;
+	u32 known = MBX_CALL_AT_MOST_ONCE | MBX_SUBMIT_COLLECT |
+		    MBX_SUBMIT_TIMEOUT;
+	bool collect;
 	struct mbx_slot *s;
 	long usize;
 	int ret = 0;
@@ -958,28 +974,37 @@ static long mbx_ioc_submit(struct mbx_session *sess, void __user *uarg)
 	usize = MBX_GET(args, uarg, user_data);
 	if (usize < 0)
 		return usize;
-	if ((args.flags & ~MBX_CALL_AT_MOST_ONCE) || args.reserved ||
+	if ((args.flags & ~known) || args.reserved ||
 	    args.slot >= box->nslots)
+		return -EINVAL;
+	collect = args.flags & MBX_SUBMIT_COLLECT;
+	if (collect && usize < offsetofend(struct mbx_submit_args, out_reply))
+		return -EINVAL;
+	if (!collect && (args.flags & MBX_SUBMIT_TIMEOUT))
+		return -EINVAL;
+	if (!(args.flags & MBX_SUBMIT_TIMEOUT) && args.timeout_ns)
 		return -EINVAL;
 	if (args.len > box->slot_size)
 		return -EMSGSIZE;
-	ret = mbx_check(sess, MBX_ACCESS_WRITE);
+	ret = mbx_check(sess, collect ? MBX_ACCESS_READ | MBX_ACCESS_WRITE :
+				       MBX_ACCESS_WRITE);
 	if (ret)
 		return ret;
 	s = &box->slots[args.slot];
 	spin_lock(&s->lock);
 	if (s->owner != sess) {
-		ret = -EPERM;
-		goto out;
+		spin_unlock(&s->lock);
+		return -EPERM;
 	}
 	s->opcode = args.opcode;
 	s->len = args.len;
 	s->user_data = args.user_data;
-	s->flags = (s->flags & ~MBX_CALL_AT_MOST_ONCE) | args.flags;
+	s->flags = (s->flags & ~MBX_CALL_AT_MOST_ONCE) |
+		   (args.flags & MBX_CALL_AT_MOST_ONCE);
 	if (s->state == MBX_STATE_OWNED) {
 		/* A new call. */
 		s->call_id = atomic64_inc_return(&box->next_id);
-		s->flags = args.flags;
+		s->flags = args.flags & MBX_CALL_AT_MOST_ONCE;
 		s->caller = sess;
 		s->delivery = 0;
 		s->status = 0;
@@ -990,18 +1015,21 @@ static long mbx_ioc_submit(struct mbx_session *sess, void __user *uarg)
 		spin_lock(&box->qlock);
 		s->seq = box->next_seq++;
 		box->st.submitted++;
+		/* The newest call: the tail of the queue, no walk. */
+		list_add_tail(&s->qnode, &box->pending);
+		box->npending++;
 		spin_unlock(&box->qlock);
+	} else {
+		/* EDIT: the same call, modified; id, caller, place kept. */
+		mbx_queue_pending(box, s);
 	}
-	/* else EDIT: the same call, modified; id, caller, place kept. */
 	s->state = MBX_STATE_PENDING;
 	s->owner = NULL;
-	mbx_queue_pending(box, s);
 	args.out_call_id = s->call_id;
-	mbx_wake_callees(box);
-out:
+	mbx_wake_callees(box, collect);
 	spin_unlock(&s->lock);
-	if (ret)
-		return ret;
+	if (collect)
+		return mbx_submit_collect(sess, &args, uarg, usize);
 	return mbx_put_args(uarg, &args, sizeof(args), usize);
 }
 
@@ -1059,7 +1087,7 @@ static int mbx_try_take(void *arg)
 
 /* Answer the call (slot, id) taken by @sess. */
 static int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id,
-			s32 status, u32 len)
+			s32 status, u32 len, bool sync)
 {
 	struct mbx_box *box = sess->box;
 	struct mbx_slot *s;
@@ -1085,7 +1113,7 @@ static int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id,
 			len = 0;
 			ret = -ECANCELED;
 		}
-		mbx_finish_call(box, s, status, len);
+		mbx_finish_call(box, s, status, len, sync);
 	}
 	spin_unlock(&s->lock);
 	return ret;
@@ -1106,7 +1134,7 @@ static long mbx_ioc_complete(struct mbx_session *sess, void __user *uarg)
 	if (ret)
 		return ret;
 	return mbx_complete(sess, args.slot, args.call_id, args.status,
-			    args.len);
+			    args.len, false);
 }
 
 static long mbx_ioc_take(struct mbx_session *sess, void __user *uarg)
@@ -1134,8 +1162,10 @@ static long mbx_ioc_take(struct mbx_session *sess, void __user *uarg)
 	args.out_flags = 0;
 	memset(&args.out_call, 0, sizeof(args.out_call));
 	if ((args.flags & MBX_TAKE_COMPLETE) && args.done_call_id) {
+		/* Sync: we go on to wait for the next call. */
 		ret = mbx_complete(sess, args.done_slot, args.done_call_id,
-				   args.done_status, args.done_len);
+				   args.done_status, args.done_len,
+				   !(args.flags & MBX_WAIT_NONBLOCK));
 		if (ret == -ECANCELED)
 			args.out_flags |= MBX_TAKEN_DONE_CANCELLED;
 		else if (ret)
@@ -1282,6 +1312,33 @@ static long mbx_ioc_collect(struct mbx_session *sess, void __user *uarg)
 	return mbx_put_args(uarg, &args, sizeof(args), usize);
 }
 
+/*
+ * The second half of MBX_SUBMIT_COLLECT: the call is submitted; wait for
+ * a reply to any call of this session, as MBX_IOC_CALL_COLLECT does.
+ */
+static long mbx_submit_collect(struct mbx_session *sess,
+			       struct mbx_submit_args *args,
+			       void __user *uarg, u32 usize)
+{
+	struct mbx_submit_args __user *usub = uarg;
+	struct mbx_collect_ctx ctx = { .sess = sess, .out = &args->out_reply };
+	u32 wflags = (args->flags & MBX_SUBMIT_TIMEOUT) ? MBX_WAIT_TIMEOUT : 0;
+	int ret;
+
+	/* Say what was submitted before waiting: the wait may fail. */
+	if (put_user(args->out_call_id, &usub->out_call_id))
+		return -EFAULT;
+	memset(&args->out_reply, 0, sizeof(args->out_reply));
+	ret = mbx_wait(&sess->wq, mbx_try_collect_any, &ctx, wflags,
+		       args->timeout_ns, true);
+	/* Never restart: that would submit the slot a second time. */
+	if (ret == -ERESTARTSYS)
+		ret = -EINTR;
+	if (ret)
+		return ret;
+	return mbx_put_args(uarg, args, sizeof(*args), usize);
+}
+
 /* ---- cancel ---- */
 
 static long mbx_ioc_cancel(struct mbx_session *sess, void __user *uarg)
@@ -1310,14 +1367,14 @@ static long mbx_ioc_cancel(struct mbx_session *sess, void __user *uarg)
 	switch (s->state) {
 	case MBX_STATE_PENDING:
 		mbx_unqueue_pending(box, s);
-		mbx_finish_call(box, s, -ECANCELED, 0);
+		mbx_finish_call(box, s, -ECANCELED, 0, false);
 		break;
 	case MBX_STATE_EDIT:
 		if (s->owner != sess) {
 			ret = -EBUSY;
 			break;
 		}
-		mbx_finish_call(box, s, -ECANCELED, 0);
+		mbx_finish_call(box, s, -ECANCELED, 0, false);
 		break;
 	case MBX_STATE_TAKEN:
 		if (!(s->flags & MBX_CALL_CANCEL_REQ)) {
@@ -1736,13 +1793,13 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 			memset(mbx_reply_plane(box, s), 0, box->slot_size);
 			if (s->flags & MBX_CALL_CANCEL_REQ) {
 				/* Revoked already: end it, do not run it again. */
-				mbx_finish_call(box, s, -ECANCELED, 0);
+				mbx_finish_call(box, s, -ECANCELED, 0, false);
 				if (caller)
 					mbx_push_event(caller,
 						       MBX_EVENT_CALLEE_DIED,
 						       s, -ECANCELED);
 			} else if (s->flags & MBX_CALL_AT_MOST_ONCE) {
-				mbx_finish_call(box, s, -EOWNERDEAD, 0);
+				mbx_finish_call(box, s, -EOWNERDEAD, 0, false);
 				if (caller)
 					mbx_push_event(caller,
 						       MBX_EVENT_CALLEE_DIED,
@@ -1759,7 +1816,7 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 					mbx_push_event(caller,
 						       MBX_EVENT_CALLEE_DIED,
 						       s, 0);
-				mbx_wake_callees(box);
+				mbx_wake_callees(box, false);
 			}
 		}
 		if (s->owner == sess) {
@@ -1768,7 +1825,7 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 			spin_unlock(&box->qlock);
 			if (s->state == MBX_STATE_EDIT) {
 				/* The revision may be torn: fail the call. */
-				mbx_finish_call(box, s, -EOWNERDEAD, 0);
+				mbx_finish_call(box, s, -EOWNERDEAD, 0, false);
 			} else {
 				/* A draft is never delivered. */
 				memset(mbx_call_plane(box, s), 0,
@@ -2318,7 +2375,7 @@ static void mbx_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct mbx_acquire_args) != 40);
 	BUILD_BUG_ON(sizeof(struct mbx_release_args) != 16);
 	BUILD_BUG_ON(sizeof(struct mbx_call) != 40);
-	BUILD_BUG_ON(sizeof(struct mbx_submit_args) != 40);
+	BUILD_BUG_ON(sizeof(struct mbx_submit_args) != 88);
 	BUILD_BUG_ON(sizeof(struct mbx_take_args) != 80);
 	BUILD_BUG_ON(sizeof(struct mbx_complete_args) != 32);
 	BUILD_BUG_ON(sizeof(struct mbx_collect_args) != 72);

@@ -277,12 +277,24 @@ struct mbx_call {
 	__u32 delivery;
 };
 
+/* MBX_IOC_CALL_SUBMIT flags, besides MBX_CALL_AT_MOST_ONCE */
+#define MBX_SUBMIT_COLLECT	(1U << 8)	/* then collect any reply */
+#define MBX_SUBMIT_TIMEOUT	(1U << 9)	/* ... giving up at timeout_ns */
+
 /*
  * struct mbx_submit_args - MBX_IOC_CALL_SUBMIT: step one of a call.
  * The slot must be OWNED (a new call, which gets a new id) or EDIT (the
  * same call, modified) by this fd. The call becomes PENDING, one waiting
- * callee is woken, and ownership is released. Never waits.
- * @flags:	MBX_CALL_AT_MOST_ONCE.
+ * callee is woken, and ownership is released. Never waits, unless:
+ * With MBX_SUBMIT_COLLECT (the fd needs read access too, and size must
+ * cover out_reply) it then waits, as MBX_IOC_CALL_COLLECT without
+ * MBX_COLLECT_CALL, for a reply to any call of this fd (this one or an
+ * earlier one) and returns it in out_reply, the slot OWNED by this fd:
+ * step two of one call and step one of the next in one system call. With
+ * MBX_SUBMIT_TIMEOUT the wait ends with ETIMEDOUT at timeout_ns (absolute,
+ * CLOCK_MONOTONIC). out_call_id is written before the wait; a failed or
+ * interrupted wait (EINTR, never restarted) leaves the call submitted.
+ * @flags:	MBX_CALL_AT_MOST_ONCE, MBX_SUBMIT_*.
  * @len:	bytes of the call plane that are meaningful, <= slot_size.
  */
 struct mbx_submit_args {
@@ -294,6 +306,8 @@ struct mbx_submit_args {
 	__u32 reserved;
 	__u64 user_data;
 	__u64 out_call_id;
+	__u64 timeout_ns;
+	struct mbx_call out_reply;
 };
 
 /* MBX_IOC_CALL_TAKE flags, with MBX_WAIT_* */
