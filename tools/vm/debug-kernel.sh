@@ -9,12 +9,14 @@
 #                           release
 #   debug-kernel.sh kdir    build it likewise; print the KDIR to build an
 #                           out-of-tree module against it
-#   debug-kernel.sh check   build it likewise, then `vm.sh check RELEASE`
-#                           (any report of a checker fails the run)
+#   debug-kernel.sh check   build it likewise, then run the suite on it
+#                           (check.sh RELEASE, without the runner's own
+#                           tests); any report of a checker fails the run
 #   debug-kernel.sh key     print the release the build would have
 #
-# The kernel is built once per cache key: a hash of debug.config, the
-# version of the linux-source-6.1 package, the compiler and RECIPE below.
+# The kernel is built once per cache key: a hash of debug.config's values
+# (its comments left out), the version of the linux-source-6.1 package, the
+# compiler and RECIPE below.
 # Its release is <version>-debug-<key>, e.g. 6.1.192-debug-0123456789ab, and
 # it lives in $MBX_CACHE/<release>/ laid out as tools/vm/deps.sh lays out
 # Debian's kernels, so that vm.sh runs it as it runs them:
@@ -61,7 +63,7 @@ cache_key() {
 		echo "recipe $RECIPE"
 		echo "source $(source_version)"
 		gcc --version | head -n1
-		cat "$FRAGMENT"
+		grep -E '^(CONFIG_|# CONFIG_[A-Za-z0-9_]+ is not set$)' "$FRAGMENT"
 	} | sha256sum | cut -c1-12
 }
 
