@@ -339,6 +339,42 @@ int mailbox_collect(struct mailbox *mb, int slot, uint64_t call_id,
 	return 0;
 }
 
+int mailbox_submit_collect(struct mailbox *mb, uint32_t slot, uint32_t opcode,
+			   uint32_t len, uint64_t user_data, uint32_t flags,
+			   uint64_t timeout_ns, uint64_t *call_id,
+			   struct mbx_call *reply)
+{
+	struct mbx_submit_args args = {
+		.size = sizeof(args),
+		.flags = flags | MBX_SUBMIT_COLLECT,
+		.slot = slot,
+		.opcode = opcode,
+		.len = len,
+		.user_data = user_data,
+		.timeout_ns = timeout_ns,
+	};
+	int ret;
+
+	/*
+	 * Publishes the call plane of @slot, as mailbox_submit(), then on
+	 * success the reply plane of reply->slot may be read, as after
+	 * mailbox_collect().
+	 */
+	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_SUBMIT, &args);
+	/*
+	 * The kernel writes out_call_id once the call is submitted, before
+	 * it waits: a failed wait (ETIMEDOUT, EINTR) leaves the call
+	 * submitted, and its id tells so. Ids are never 0: 0 says that
+	 * nothing was submitted.
+	 */
+	if (call_id)
+		*call_id = args.out_call_id;
+	if (ret < 0)
+		return ret;
+	*reply = args.out_reply;
+	return 0;
+}
+
 int mailbox_release(struct mailbox *mb, uint32_t slot)
 {
 	struct mbx_release_args args = {

@@ -9,9 +9,9 @@
  * Conventions, for every function declared here:
  *  - A negative return is -errno; 0 or a positive value is success. errno
  *    is never the channel: the library leaves errno as it found it.
- *  - A function on the call path (acquire, submit, collect, release, take,
- *    complete, complete_take, revoke, cancel) makes exactly one ioctl and
- *    allocates nothing.
+ *  - A function on the call path (acquire, submit, submit_collect, collect,
+ *    release, take, complete, complete_take, revoke, cancel) makes exactly
+ *    one ioctl and allocates nothing.
  *  - Flags are the uAPI's own (MBX_WAIT_*, MBX_CALL_*, ...) and reach the
  *    kernel unchanged: a kernel that does not know a flag rejects it with
  *    EINVAL. Timeouts are absolute CLOCK_MONOTONIC times in ns, given with
@@ -140,6 +140,10 @@ int mailbox_submit(struct mailbox *mb, uint32_t slot, uint32_t opcode,
 		   uint64_t *call_id);
 int mailbox_collect(struct mailbox *mb, int slot, uint64_t call_id,
 		    uint32_t flags, uint64_t timeout_ns, struct mbx_call *call);
+int mailbox_submit_collect(struct mailbox *mb, uint32_t slot, uint32_t opcode,
+			   uint32_t len, uint64_t user_data, uint32_t flags,
+			   uint64_t timeout_ns, uint64_t *call_id,
+			   struct mbx_call *reply);
 int mailbox_release(struct mailbox *mb, uint32_t slot);
 
 /* ---- Callee ---- */

@@ -1717,6 +1717,261 @@ TEST_F(lib, collect_adopts_the_call_of_a_gone_caller)
 }
 
 /* ------------------------------------------------------------------ */
+/* mailbox_submit_collect                                               */
+
+TEST_F(lib, submit_collect_returns_the_reply_of_its_call)
+{
+	struct mailbox callee;
+	struct later l = { .mb = &callee, .delay_ms = 50, .status = -EIO };
+	uint64_t id = 0xcccccccccccccccc;
+	struct mbx_call reply;
+	struct mbx_slot_info info;
+	pthread_t thr;
+
+	ASSERT_EQ(0, open_again(_metadata, self->name, &callee,
+				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+	ASSERT_EQ(2, mailbox_acquire(&self->mb, 2, MBX_WAIT_NONBLOCK, 0, NULL));
+	strcpy(mailbox_call_plane(&self->mb, 2), "both");
+	pthread_create(&thr, NULL, complete_later, &l);
+	memset(&reply, 0xcc, sizeof(reply));
+	ASSERT_EQ(0, mailbox_submit_collect(&self->mb, 2, 33, 5, 0xbeef, 0, 0,
+					    &id, &reply));
+	pthread_join(thr, NULL);
+	EXPECT_EQ(0, l.ret);
+	EXPECT_LT(0, id);
+	EXPECT_NE(0xcccccccccccccccc, id);
+	EXPECT_EQ(id, reply.call_id);
+	EXPECT_EQ(0xbeef, reply.user_data);
+	EXPECT_EQ(2, reply.slot);
+	EXPECT_EQ(33, reply.opcode);
+	EXPECT_EQ(0, reply.len);
+	EXPECT_EQ(-EIO, reply.status);
+	EXPECT_EQ(0, reply.flags);
+	EXPECT_EQ(1, reply.delivery);
+	/* OWNED by us again: the next call may be written in it. */
+	ASSERT_EQ(1, mailbox_slot_info(&self->mb, 2, 1, &info));
+	EXPECT_EQ(MBX_STATE_OWNED, info.state);
+	EXPECT_EQ((uint32_t)getpid(), info.owner_pid);
+	EXPECT_EQ(0, mailbox_release(&self->mb, 2));
+	EXPECT_EQ(0, mailbox_close(&callee));
+}
+
+TEST_F(lib, submit_collect_returns_an_earlier_reply_first)
+{
+	uint64_t id1, id2 = 0xcccccccccccccccc;
+	struct mbx_call call, reply;
+	struct mbx_slot_info info[2];
+	int s1, s2;
+
+	s1 = start_call(&self->mb, 1, "first", 0, &id1);
+	ASSERT_LE(0, s1);
+	ASSERT_EQ(0, take_now(&self->mb, &call));
+	ASSERT_EQ(0, answer(&self->mb, &call, 0, "first back"));
+	s2 = mailbox_acquire(&self->mb, MAILBOX_ANY_SLOT, MBX_WAIT_NONBLOCK, 0,
+			     NULL);
+	ASSERT_LE(0, s2);
+	ASSERT_NE(s1, s2);
+	memset(&reply, 0xcc, sizeof(reply));
+	ASSERT_EQ(0, mailbox_submit_collect(&self->mb, s2, 2, 0, 7,
+					    MBX_CALL_AT_MOST_ONCE |
+					    MBX_SUBMIT_TIMEOUT,
+					    mailbox_deadline(5 * SEC), &id2,
+					    &reply));
+	/* The answered call comes back; the new one is submitted. */
+	EXPECT_EQ(id1, reply.call_id);
+	EXPECT_EQ(0x5eed, reply.user_data);
+	EXPECT_EQ(s1, reply.slot);
+	EXPECT_EQ(1, reply.opcode);
+	EXPECT_EQ(11, reply.len);
+	EXPECT_EQ(0, reply.status);
+	EXPECT_EQ(0, reply.flags);
+	EXPECT_EQ(1, reply.delivery);
+	EXPECT_STREQ("first back", (char *)mailbox_reply_plane(&self->mb, s1));
+	EXPECT_LT(id1, id2);
+	ASSERT_EQ(1, mailbox_slot_info(&self->mb, s1, 1, &info[0]));
+	EXPECT_EQ(MBX_STATE_OWNED, info[0].state);
+	ASSERT_EQ(1, mailbox_slot_info(&self->mb, s2, 1, &info[1]));
+	EXPECT_EQ(MBX_STATE_PENDING, info[1].state);
+	EXPECT_EQ(id2, info[1].call_id);
+	EXPECT_EQ(2, info[1].opcode);
+	EXPECT_EQ(7, info[1].user_data);
+	EXPECT_EQ(MBX_CALL_AT_MOST_ONCE, info[1].flags);
+}
+
+TEST_F(lib, submit_collect_without_an_id_pointer)
+{
+	struct mbx_call call, reply;
+	int slot;
+
+	slot = start_call(&self->mb, 1, "x", 0, NULL);
+	ASSERT_LE(0, slot);
+	ASSERT_EQ(0, take_now(&self->mb, &call));
+	ASSERT_EQ(0, answer(&self->mb, &call, 0, ""));
+	ASSERT_EQ(3, mailbox_acquire(&self->mb, 3, MBX_WAIT_NONBLOCK, 0, NULL));
+	memset(&reply, 0xcc, sizeof(reply));
+	EXPECT_EQ(0, mailbox_submit_collect(&self->mb, 3, 1, 0, 0, 0, 0, NULL,
+					    &reply));
+	EXPECT_EQ(call.call_id, reply.call_id);
+}
+
+TEST_F(lib, submit_collect_times_out_leaving_the_call_submitted)
+{
+	uint64_t deadline = mailbox_deadline(20 * MSEC);
+	uint64_t id = 0xcccccccccccccccc;
+	struct mbx_call call, reply;
+	struct mbx_slot_info info;
+
+	ASSERT_EQ(1, mailbox_acquire(&self->mb, 1, MBX_WAIT_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-ETIMEDOUT, mailbox_submit_collect(&self->mb, 1, 4, 0, 0,
+						     MBX_SUBMIT_TIMEOUT,
+						     deadline, &id, &reply));
+	EXPECT_LE(deadline, now_ns());
+	ASSERT_EQ(1, mailbox_slot_info(&self->mb, 1, 1, &info));
+	EXPECT_EQ(MBX_STATE_PENDING, info.state);
+	EXPECT_EQ(info.call_id, id);
+	/* Still ours to collect. */
+	ASSERT_EQ(0, take_now(&self->mb, &call));
+	EXPECT_EQ(id, call.call_id);
+	ASSERT_EQ(0, answer(&self->mb, &call, 0, "late"));
+	ASSERT_EQ(0, mailbox_collect(&self->mb, 1, id, MBX_WAIT_NONBLOCK, 0,
+				     &reply));
+	EXPECT_EQ(id, reply.call_id);
+}
+
+/* A signal ends the wait, SA_RESTART or not; the call stays submitted. */
+static void submit_collect_interrupted(struct __test_metadata *_metadata,
+				       struct mailbox *mb, int restart)
+{
+	uint64_t id = 0xcccccccccccccccc;
+	struct mbx_call call, reply;
+	struct mbx_slot_info info;
+	struct poke p;
+	pthread_t thr;
+
+	ASSERT_EQ(0, mailbox_acquire(mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
+	poke_me(&thr, &p, restart);
+	EXPECT_EQ(-EINTR, mailbox_submit_collect(mb, 0, 5, 0, 0,
+						 MBX_SUBMIT_TIMEOUT,
+						 mailbox_deadline(5 * SEC),
+						 &id, &reply));
+	pthread_join(thr, NULL);
+	EXPECT_EQ(1, signals_seen);
+	ASSERT_EQ(1, mailbox_slot_info(mb, 0, 1, &info));
+	EXPECT_EQ(MBX_STATE_PENDING, info.state);
+	EXPECT_EQ(info.call_id, id);
+	/* Submitted once: one call is pending, and it is collected. */
+	ASSERT_EQ(0, take_now(mb, &call));
+	EXPECT_EQ(id, call.call_id);
+	EXPECT_EQ(-EAGAIN, take_now(mb, &reply));
+	ASSERT_EQ(0, answer(mb, &call, 0, "after"));
+	ASSERT_EQ(0, mailbox_collect(mb, 0, id, MBX_WAIT_NONBLOCK, 0, &reply));
+	EXPECT_EQ(id, reply.call_id);
+}
+
+TEST_F(lib, submit_collect_interrupted)
+{
+	submit_collect_interrupted(_metadata, &self->mb, 0);
+}
+
+TEST_F(lib, submit_collect_interrupted_with_sa_restart_is_not_restarted)
+{
+	submit_collect_interrupted(_metadata, &self->mb, 1);
+}
+
+/* A rejected call submits nothing: *call_id is 0 and the slot still ours. */
+static void submit_collect_rejected(struct __test_metadata *_metadata,
+				    struct mailbox *mb, uint32_t slot,
+				    uint32_t len, uint32_t flags,
+				    uint64_t timeout_ns, int err)
+{
+	uint64_t id = 0xcccccccccccccccc;
+	struct mbx_slot_info info;
+	struct mbx_call reply;
+
+	memset(&reply, 0xcc, sizeof(reply));
+	EXPECT_EQ(-err, mailbox_submit_collect(mb, slot, 1, len, 0, flags,
+					       timeout_ns, &id, &reply));
+	EXPECT_EQ(0, id);
+	EXPECT_EQ(0xcccccccccccccccc, reply.call_id);
+	ASSERT_EQ(1, mailbox_slot_info(mb, 0, 1, &info));
+	EXPECT_EQ(MBX_STATE_OWNED, info.state);
+	EXPECT_EQ(0, info.call_id);
+}
+
+TEST_F(lib, submit_collect_unknown_flag)
+{
+	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
+	submit_collect_rejected(_metadata, &self->mb, 0, 0,
+				MBX_SUBMIT_TIMEOUT << 1, 0, EINVAL);
+}
+
+TEST_F(lib, submit_collect_with_a_wait_flag)
+{
+	/* MBX_WAIT_TIMEOUT is not the submit's flag: MBX_SUBMIT_TIMEOUT is. */
+	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
+	submit_collect_rejected(_metadata, &self->mb, 0, 0, MBX_WAIT_TIMEOUT,
+				mailbox_deadline(SEC), EINVAL);
+}
+
+TEST_F(lib, submit_collect_timeout_without_its_flag)
+{
+	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
+	submit_collect_rejected(_metadata, &self->mb, 0, 0, 0,
+				mailbox_deadline(SEC), EINVAL);
+}
+
+TEST_F(lib, submit_collect_slot_out_of_range)
+{
+	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
+	submit_collect_rejected(_metadata, &self->mb, NSLOTS, 0, 0, 0, EINVAL);
+}
+
+TEST_F(lib, submit_collect_the_whole_slot)
+{
+	struct mbx_call call, reply;
+	uint64_t id;
+
+	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-ETIMEDOUT, mailbox_submit_collect(&self->mb, 0, 1, SLOT_SIZE,
+						     0, MBX_SUBMIT_TIMEOUT,
+						     mailbox_deadline(MSEC),
+						     &id, &reply));
+	ASSERT_EQ(0, take_now(&self->mb, &call));
+	EXPECT_EQ(id, call.call_id);
+	EXPECT_EQ(SLOT_SIZE, call.len);
+}
+
+TEST_F(lib, submit_collect_beyond_the_slot)
+{
+	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
+	submit_collect_rejected(_metadata, &self->mb, 0, SLOT_SIZE + 1, 0, 0,
+				EMSGSIZE);
+}
+
+TEST_F(lib, submit_collect_a_slot_not_mine)
+{
+	uint64_t id = 0xcccccccccccccccc;
+	struct mbx_call reply;
+
+	EXPECT_EQ(-EPERM, mailbox_submit_collect(&self->mb, 0, 1, 0, 0, 0, 0,
+						 &id, &reply));
+	EXPECT_EQ(0, id);
+}
+
+TEST_F(lib, submit_collect_read_only)
+{
+	uint64_t id = 0xcccccccccccccccc;
+	struct mbx_call reply;
+	struct mailbox mb;
+
+	ASSERT_EQ(0, open_again(_metadata, self->name, &mb, MBX_ACCESS_READ));
+	EXPECT_EQ(-EBADF, mailbox_submit_collect(&mb, 0, 1, 0, 0, 0, 0, &id,
+						 &reply));
+	EXPECT_EQ(0, id);
+	EXPECT_EQ(0, mailbox_close(&mb));
+}
+
+/* ------------------------------------------------------------------ */
 /* mailbox_release                                                      */
 
 TEST_F(lib, release_an_owned_slot)
@@ -3148,9 +3403,9 @@ TEST_F(lib, complete_take_timeout_without_its_flag)
 /* Access is checked at every operation, against the mode of now        */
 
 enum op {
-	OP_ACQUIRE, OP_SUBMIT, OP_COLLECT, OP_TAKE, OP_COMPLETE,
-	OP_COMPLETE_TAKE, OP_REVOKE, OP_CANCEL, OP_SLOT_INFO, OP_STATS,
-	OP_RECLAIM,
+	OP_ACQUIRE, OP_SUBMIT, OP_SUBMIT_COLLECT, OP_COLLECT, OP_TAKE,
+	OP_COMPLETE, OP_COMPLETE_TAKE, OP_REVOKE, OP_CANCEL, OP_SLOT_INFO,
+	OP_STATS, OP_RECLAIM,
 };
 
 struct op_ctx {
@@ -3171,6 +3426,9 @@ static int do_op(void *arg)
 		return mailbox_acquire(c->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL);
 	case OP_SUBMIT:
 		return mailbox_submit(c->mb, 0, 1, 0, 0, 0, NULL);
+	case OP_SUBMIT_COLLECT:
+		return mailbox_submit_collect(c->mb, 0, 1, 0, 0, 0, 0, NULL,
+					      &call);
 	case OP_COLLECT:
 		return mailbox_collect(c->mb, MAILBOX_ANY_SLOT, 0,
 				       MBX_WAIT_NONBLOCK, 0, &call);
@@ -3206,6 +3464,7 @@ TEST_F(lib, fn##_not_granted_by_the_mode)				\
 
 DENIED_TEST(acquire, OP_ACQUIRE)
 DENIED_TEST(submit, OP_SUBMIT)
+DENIED_TEST(submit_collect, OP_SUBMIT_COLLECT)
 DENIED_TEST(collect, OP_COLLECT)
 DENIED_TEST(take, OP_TAKE)
 DENIED_TEST(complete, OP_COMPLETE)
@@ -3243,6 +3502,8 @@ static void every_fd_function(struct __test_metadata *_metadata,
 	EXPECT_EQ(-err, mailbox_set(mb, MBX_SET_MODE, 0, 0, 0600, 0));
 	EXPECT_EQ(-err, mailbox_acquire(mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
 	EXPECT_EQ(-err, mailbox_submit(mb, 0, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-err, mailbox_submit_collect(mb, 0, 0, 0, 0, 0, 0, NULL,
+					       &call));
 	EXPECT_EQ(-err, mailbox_collect(mb, 0, 1, MBX_WAIT_NONBLOCK, 0,
 					&call));
 	EXPECT_EQ(-err, mailbox_release(mb, 0));
@@ -3328,7 +3589,7 @@ static void traced_calls(const char *name)
 	struct mailbox mb;
 	struct mbx_call call;
 	uint64_t id;
-	int slot;
+	int slot, other;
 
 	uint64_t deadline;
 
@@ -3352,6 +3613,10 @@ static void traced_calls(const char *name)
 	mailbox_submit(&mb, slot, 1, 0, 0, 0, &id);
 	mailbox_revoke(&mb, slot, id);
 	mailbox_cancel(&mb, slot, id);
+	/* The other slot's call goes; the cancelled one comes back. */
+	other = mailbox_acquire(&mb, MAILBOX_ANY_SLOT, MBX_WAIT_NONBLOCK, 0,
+				NULL);
+	mailbox_submit_collect(&mb, other, 1, 0, 0, 0, 0, &id, &call);
 	mailbox_release(&mb, slot);
 	syscall(SYS_getppid);			/* end marker */
 	_exit(0);
@@ -3365,6 +3630,7 @@ TEST(call_path_is_one_ioctl_per_function)
 		MBX_IOC_CALL_SUBMIT, MBX_IOC_CALL_TAKE, MBX_IOC_CALL_TAKE,
 		MBX_IOC_CALL_COLLECT, MBX_IOC_CALL_SUBMIT,
 		MBX_IOC_SLOT_ACQUIRE, MBX_IOC_CALL_CANCEL,
+		MBX_IOC_SLOT_ACQUIRE, MBX_IOC_CALL_SUBMIT,
 		MBX_IOC_SLOT_RELEASE,
 	};
 	unsigned long seen[64];

@@ -6,13 +6,15 @@
  * signals); only the owner submits or releases; call ids change on each
  * reuse; takes in submission order, one waiting callee woken per call; and
  * readiness through poll, epoll and io_uring's IORING_OP_POLL_ADD, as a
- * snapshot and as a wakeup of a waiter that is already asleep.
+ * snapshot and as a wakeup of a waiter that is already asleep; and
+ * MBX_SUBMIT_COLLECT, a submit and a collect in one call.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,7 @@ enum bg_op {
 	BG_ACQUIRE,		/* mbx_acquire(fd, flags, slot, timeout) */
 	BG_TAKE,		/* mbx_take(fd, flags, timeout) */
 	BG_COLLECT,		/* mbx_collect(fd, flags, slot, id, timeout) */
+	BG_SUBMIT,		/* MBX_IOC_CALL_SUBMIT of sub, as it is */
 	BG_POLL,		/* poll(fd, events) */
 	BG_EPOLL,		/* epoll_wait for events, edge triggered */
 	BG_URING,		/* IORING_OP_POLL_ADD of events */
@@ -99,6 +102,7 @@ struct bg {
 	__u64 call_id;
 	__u64 timeout_ns;
 	short events;
+	struct mbx_submit_args sub;	/* in and out */
 	/* Results. */
 	pid_t tid;
 	int ret;
@@ -186,6 +190,9 @@ static void *bg_main(void *arg)
 	case BG_COLLECT:
 		b->ret = mbx_collect(b->fd, b->flags, b->slot, b->call_id,
 				     b->timeout_ns, &b->call);
+		break;
+	case BG_SUBMIT:
+		b->ret = mbx_ioctl(b->fd, MBX_IOC_CALL_SUBMIT, &b->sub);
 		break;
 	case BG_POLL:
 		b->ret = bg_poll(b);
@@ -1032,6 +1039,232 @@ TEST_F(call, collect_blocks_until_complete)
 	EXPECT_EQ(0, b.ret);
 	EXPECT_EQ(id, b.call.call_id);
 	EXPECT_EQ(77, b.call.user_data);
+}
+
+/* ------------------------------------------------------------------ */
+/* MBX_SUBMIT_COLLECT: submit a call, then collect any reply            */
+
+/*
+ * Arguments of MBX_IOC_CALL_SUBMIT of @slot with MBX_SUBMIT_COLLECT and
+ * @flags, every output prefilled with 0xcc.
+ */
+static void submit_collect_args(struct mbx_submit_args *a, __u32 slot,
+				__u32 flags, __u64 timeout_ns)
+{
+	memset(a, 0xcc, sizeof(*a));
+	a->size = sizeof(*a);
+	a->flags = MBX_SUBMIT_COLLECT | flags;
+	a->slot = slot;
+	a->opcode = 21;
+	a->len = 3;
+	a->reserved = 0;
+	a->user_data = 0x1234;
+	a->timeout_ns = timeout_ns;
+}
+
+/* Waits for the reply to its own call; the slot is OWNED afterwards. */
+TEST_F(call, submit_collect_returns_its_own_reply)
+{
+	struct bg b = { .op = BG_SUBMIT, .fd = self->c };
+	struct mbx_slot_info si;
+	struct mbx_call call;
+
+	ASSERT_EQ(1, mbx_acquire(self->c, 0, 1, 0, NULL));
+	memcpy(mbx_call_plane(&self->cm, 1), "hi", 3);
+	submit_collect_args(&b.sub, 1, 0, 0);
+	ASSERT_EQ(0, bg_start(&b));
+	EXPECT_FALSE(bg_done(&b));
+	ASSERT_EQ(0, mbx_take(self->e, MBX_WAIT_NONBLOCK, 0, &call));
+	EXPECT_EQ(1, call.slot);
+	EXPECT_EQ(21, call.opcode);
+	EXPECT_EQ(3, call.len);
+	EXPECT_STREQ("hi", (char *)mbx_call_plane(&self->em, 1));
+	memcpy(mbx_reply_plane(&self->em, 1), "ho!", 4);
+	ASSERT_EQ(0, mbx_complete(self->e, 1, call.call_id, -ENOENT, 4));
+	bg_join(&b);
+	ASSERT_EQ(0, b.ret);
+	EXPECT_EQ(call.call_id, b.sub.out_call_id);
+	EXPECT_EQ(call.call_id, b.sub.out_reply.call_id);
+	EXPECT_EQ(0x1234, b.sub.out_reply.user_data);
+	EXPECT_EQ(1, b.sub.out_reply.slot);
+	EXPECT_EQ(21, b.sub.out_reply.opcode);
+	EXPECT_EQ(4, b.sub.out_reply.len);
+	EXPECT_EQ(-ENOENT, b.sub.out_reply.status);
+	EXPECT_EQ(0, b.sub.out_reply.flags);
+	EXPECT_EQ(1, b.sub.out_reply.delivery);
+	EXPECT_STREQ("ho!", (char *)mbx_reply_plane(&self->cm, 1));
+	ASSERT_EQ(0, mbx_slot_info(self->x, 1, &si));
+	EXPECT_EQ(MBX_STATE_OWNED, si.state);
+	EXPECT_EQ((__u32)getpid(), si.owner_pid);
+	/* Owned by the caller: it may submit the next call in it. */
+	EXPECT_EQ(-EPERM, mbx_submit(self->x, 1, 1, 0, 0, NULL));
+	EXPECT_EQ(0, mbx_submit(self->c, 1, 1, 0, 0, NULL));
+}
+
+/* An earlier call's reply that is ready comes back at once. */
+TEST_F(call, submit_collect_returns_an_earlier_reply)
+{
+	struct mbx_submit_args a;
+	struct mbx_slot_info si;
+	struct mbx_call call;
+	__u64 id0;
+
+	ASSERT_EQ(0, mbx_acquire(self->c, 0, 0, 0, NULL));
+	ASSERT_EQ(0, mbx_submit(self->c, 0, 5, 0, 55, &id0));
+	ASSERT_EQ(0, mbx_take(self->e, MBX_WAIT_NONBLOCK, 0, &call));
+	ASSERT_EQ(0, mbx_complete(self->e, 0, id0, 0, 0));
+	ASSERT_EQ(2, mbx_acquire(self->c, 0, 2, 0, NULL));
+	submit_collect_args(&a, 2, MBX_CALL_AT_MOST_ONCE | MBX_SUBMIT_TIMEOUT,
+			    mbx_now_ns() + WAIT_MS * MS);
+	ASSERT_EQ(0, mbx_ioctl(self->c, MBX_IOC_CALL_SUBMIT, &a));
+	EXPECT_EQ(id0, a.out_reply.call_id);
+	EXPECT_EQ(55, a.out_reply.user_data);
+	EXPECT_EQ(0, a.out_reply.slot);
+	EXPECT_EQ(5, a.out_reply.opcode);
+	EXPECT_EQ(0, a.out_reply.status);
+	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->x, 0));
+	/* The new call is pending, with the id the kernel gave back. */
+	EXPECT_LT(id0, a.out_call_id);
+	ASSERT_EQ(0, mbx_slot_info(self->x, 2, &si));
+	EXPECT_EQ(MBX_STATE_PENDING, si.state);
+	EXPECT_EQ(a.out_call_id, si.call_id);
+	EXPECT_EQ(MBX_CALL_AT_MOST_ONCE, si.flags);
+	ASSERT_EQ(0, mbx_take(self->e, MBX_WAIT_NONBLOCK, 0, &call));
+	EXPECT_EQ(a.out_call_id, call.call_id);
+}
+
+/* A rejected submit: nothing written back, the slot still OWNED. */
+static void expect_submit_rejected(struct __test_metadata *_metadata,
+				   int fd, int state_fd,
+				   struct mbx_submit_args *a, int err)
+{
+	EXPECT_EQ(-err, mbx_ioctl(fd, MBX_IOC_CALL_SUBMIT, a));
+	EXPECT_EQ(0xccccccccccccccccULL, a->out_call_id);
+	EXPECT_EQ(0xccccccccccccccccULL, a->out_reply.call_id);
+	EXPECT_EQ(MBX_STATE_OWNED, slot_state(state_fd, a->slot));
+}
+
+TEST_F(call, submit_collect_size_short_of_out_reply)
+{
+	struct mbx_submit_args a;
+
+	ASSERT_EQ(0, mbx_acquire(self->c, 0, 0, 0, NULL));
+	submit_collect_args(&a, 0, 0, 0);
+	a.size = sizeof(a) - 1;
+	expect_submit_rejected(_metadata, self->c, self->x, &a, EINVAL);
+}
+
+TEST_F(call, submit_collect_size_without_timeout_and_reply)
+{
+	struct mbx_submit_args a;
+
+	ASSERT_EQ(0, mbx_acquire(self->c, 0, 0, 0, NULL));
+	submit_collect_args(&a, 0, 0, 0);
+	a.size = offsetof(struct mbx_submit_args, timeout_ns);
+	expect_submit_rejected(_metadata, self->c, self->x, &a, EINVAL);
+}
+
+TEST_F(call, submit_timeout_without_collect)
+{
+	struct mbx_submit_args a;
+
+	ASSERT_EQ(0, mbx_acquire(self->c, 0, 0, 0, NULL));
+	submit_collect_args(&a, 0, 0, mbx_now_ns() + WAIT_MS * MS);
+	a.flags = MBX_SUBMIT_TIMEOUT;
+	expect_submit_rejected(_metadata, self->c, self->x, &a, EINVAL);
+}
+
+TEST_F(call, submit_collect_timeout_ns_without_timeout)
+{
+	struct mbx_submit_args a;
+
+	ASSERT_EQ(0, mbx_acquire(self->c, 0, 0, 0, NULL));
+	submit_collect_args(&a, 0, 0, mbx_now_ns() + WAIT_MS * MS);
+	expect_submit_rejected(_metadata, self->c, self->x, &a, EINVAL);
+}
+
+TEST_F(call, submit_timeout_ns_without_any_flag)
+{
+	struct mbx_submit_args a;
+
+	ASSERT_EQ(0, mbx_acquire(self->c, 0, 0, 0, NULL));
+	submit_collect_args(&a, 0, 0, mbx_now_ns() + WAIT_MS * MS);
+	a.flags = 0;
+	expect_submit_rejected(_metadata, self->c, self->x, &a, EINVAL);
+}
+
+/* Collecting needs read access: a read-only fd is refused first. */
+TEST_F(call, submit_collect_read_only_fd)
+{
+	struct mbx_submit_args a;
+	int r;
+
+	r = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, mbx_acquire(self->c, 0, 0, 0, NULL));
+	submit_collect_args(&a, 0, 0, 0);
+	expect_submit_rejected(_metadata, r, self->x, &a, EBADF);
+	close(r);
+}
+
+/* ETIMEDOUT: the call stays submitted, out_call_id says which. */
+TEST_F(call, submit_collect_timeout_leaves_the_call_submitted)
+{
+	struct mbx_submit_args a;
+	struct mbx_slot_info si;
+	struct mbx_call call, reply;
+	__u64 deadline = mbx_now_ns() + 20 * MS;
+
+	ASSERT_EQ(3, mbx_acquire(self->c, 0, 3, 0, NULL));
+	submit_collect_args(&a, 3, MBX_SUBMIT_TIMEOUT, deadline);
+	EXPECT_EQ(-ETIMEDOUT, mbx_ioctl(self->c, MBX_IOC_CALL_SUBMIT, &a));
+	EXPECT_LE(deadline, mbx_now_ns());
+	ASSERT_EQ(0, mbx_slot_info(self->x, 3, &si));
+	EXPECT_EQ(MBX_STATE_PENDING, si.state);
+	EXPECT_EQ(si.call_id, a.out_call_id);
+	ASSERT_EQ(0, mbx_take(self->e, MBX_WAIT_NONBLOCK, 0, &call));
+	EXPECT_EQ(a.out_call_id, call.call_id);
+	ASSERT_EQ(0, mbx_complete(self->e, 3, call.call_id, 0, 0));
+	ASSERT_EQ(0, mbx_collect(self->c, MBX_COLLECT_CALL | MBX_WAIT_NONBLOCK,
+				 3, a.out_call_id, 0, &reply));
+	EXPECT_EQ(a.out_call_id, reply.call_id);
+}
+
+/*
+ * A signal ends the wait with EINTR even with SA_RESTART: a restart would
+ * submit twice. The call stays submitted and is collected afterwards.
+ */
+TEST_F(call, submit_collect_interrupted_even_with_sa_restart)
+{
+	struct sigaction sa = { .sa_handler = on_signal,
+				.sa_flags = SA_RESTART };
+	struct kicker k = { .target = pthread_self(),
+			    .target_tid = syscall(SYS_gettid),
+			    .release_fd = -1 };
+	struct mbx_submit_args a;
+	struct mbx_slot_info si;
+	struct mbx_call call, reply;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(2, mbx_acquire(self->c, 0, 2, 0, NULL));
+	submit_collect_args(&a, 2, MBX_SUBMIT_TIMEOUT,
+			    mbx_now_ns() + WAIT_MS * MS);
+	signals = 0;
+	ASSERT_EQ(0, pthread_create(&k.thread, NULL, kick_main, &k));
+	EXPECT_EQ(-EINTR, mbx_ioctl(self->c, MBX_IOC_CALL_SUBMIT, &a));
+	pthread_join(k.thread, NULL);
+	EXPECT_EQ(1, signals);
+	ASSERT_EQ(0, mbx_slot_info(self->x, 2, &si));
+	EXPECT_EQ(MBX_STATE_PENDING, si.state);
+	EXPECT_EQ(si.call_id, a.out_call_id);
+	/* Submitted once. */
+	ASSERT_EQ(0, mbx_take(self->e, MBX_WAIT_NONBLOCK, 0, &call));
+	EXPECT_EQ(a.out_call_id, call.call_id);
+	EXPECT_EQ(-EAGAIN, mbx_take(self->e, MBX_WAIT_NONBLOCK, 0, NULL));
+	ASSERT_EQ(0, mbx_complete(self->e, 2, call.call_id, 0, 0));
+	ASSERT_EQ(0, mbx_collect(self->c, MBX_WAIT_NONBLOCK, 0, 0, 0, &reply));
+	EXPECT_EQ(a.out_call_id, reply.call_id);
+	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->x, 2));
 }
 
 /* ------------------------------------------------------------------ */

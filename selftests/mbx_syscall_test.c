@@ -2,7 +2,8 @@
 /*
  * Cheap calls: in steady state a caller needs at most 2 system calls per
  * call (MBX_IOC_CALL_SUBMIT, then MBX_IOC_CALL_COLLECT, which leaves the
- * slot owned for the next call) and a callee at most 2 (it needs 1:
+ * slot owned for the next call), and 1 with MBX_SUBMIT_COLLECT (the submit
+ * then collects the reply); a callee at most 2 (it needs 1:
  * MBX_IOC_CALL_TAKE with MBX_TAKE_COMPLETE answers one call and takes the
  * next).
  *
@@ -132,7 +133,38 @@ static int calibrate(int ctr, struct side *me)
 	return ioctl(ctr, PERF_EVENT_IOC_RESET, 0);
 }
 
-static int caller_main(const char *name, int id, struct side *me)
+/*
+ * One call: submit the call in slot @s, then collect its reply (in one
+ * system call with @combined, MBX_SUBMIT_COLLECT). 0 or -errno.
+ */
+static int caller_call(int fd, int s, int i, __u64 deadline, int combined,
+		       __u64 *cid, struct mbx_call *call)
+{
+	struct mbx_submit_args a;
+	int ret;
+
+	if (!combined) {
+		ret = mbx_submit(fd, s, 1, sizeof(__u64), i, cid);
+		if (ret)
+			return ret;
+		return mbx_collect(fd, MBX_WAIT_TIMEOUT, 0, 0, deadline, call);
+	}
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.flags = MBX_SUBMIT_COLLECT | MBX_SUBMIT_TIMEOUT;
+	a.slot = s;
+	a.opcode = 1;
+	a.len = sizeof(__u64);
+	a.user_data = i;
+	a.timeout_ns = deadline;
+	ret = mbx_ioctl(fd, MBX_IOC_CALL_SUBMIT, &a);
+	*cid = a.out_call_id;
+	*call = a.out_reply;
+	return ret;
+}
+
+static int caller_main(const char *name, int id, int combined,
+		       struct side *me)
 {
 	struct mbx_call call;
 	struct mbx_map m;
@@ -161,13 +193,13 @@ static int caller_main(const char *name, int id, struct side *me)
 	for (i = 0; i < TOTAL; i++) {
 		if (i == WARMUP && ioctl(ctr, PERF_EVENT_IOC_ENABLE, 0))
 			FAIL(me, "caller: enable: %s", strerror(errno));
-		/* Step 1: the call in the slot we own, then submit. */
+		/*
+		 * Step 1: the call in the slot we own, then submit. Step 2:
+		 * the reply; the slot is ours again.
+		 */
 		*(__u64 *)mbx_call_plane(&m, s) = i;
-		if (mbx_submit(fd, s, 1, sizeof(__u64), i, &cid))
-			FAIL(me, "caller: submit %d", i);
-		/* Step 2: the reply; the slot is ours again. */
-		if (mbx_collect(fd, MBX_WAIT_TIMEOUT, 0, 0, deadline, &call))
-			FAIL(me, "caller: collect %d", i);
+		if (caller_call(fd, s, i, deadline, combined, &cid, &call))
+			FAIL(me, "caller: call %d: %s", i, strerror(errno));
 		if (call.call_id != cid || call.slot != (__u32)s ||
 		    *(__u64 *)mbx_reply_plane(&m, s) != 3 * (__u64)i + 1)
 			FAIL(me, "caller: wrong reply to call %d", i);
@@ -277,14 +309,14 @@ FIXTURE_TEARDOWN(syscalls)
 	close(self->dev);
 }
 
-TEST_F_TIMEOUT(syscalls, at_most_two_per_call_per_side, 120)
+/* A caller and a callee process, @combined: the caller's kind of call. */
+static void run_pair(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(syscalls) *self, int combined)
 {
 	struct side *c = &self->sh->caller, *e = &self->sh->callee;
 	pid_t callee, caller;
 	int status;
 
-	if (self->id < 0)
-		SKIP(return, "%s", self->why);
 	callee = fork();
 	ASSERT_LE(0, callee);
 	if (callee == 0) {
@@ -295,7 +327,7 @@ TEST_F_TIMEOUT(syscalls, at_most_two_per_call_per_side, 120)
 	ASSERT_LE(0, caller);
 	if (caller == 0) {
 		close(self->fd);
-		_exit(caller_main(self->name, self->id, c));
+		_exit(caller_main(self->name, self->id, combined, c));
 	}
 	ASSERT_EQ(caller, waitpid(caller, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -321,9 +353,29 @@ TEST_F_TIMEOUT(syscalls, at_most_two_per_call_per_side, 120)
 	/* The counter counts: at least one syscall per call was seen. */
 	EXPECT_LE(c->empty + WINDOW, c->counted);
 	EXPECT_LE(e->empty + WINDOW, e->counted);
+}
+
+TEST_F_TIMEOUT(syscalls, at_most_two_per_call_per_side, 120)
+{
+	if (self->id < 0)
+		SKIP(return, "%s", self->why);
+	run_pair(_metadata, self, 0);
 	/* At most two per call on each side. */
-	EXPECT_GE(c->empty + 2 * WINDOW, c->counted);
-	EXPECT_GE(e->empty + 2 * WINDOW, e->counted);
+	EXPECT_GE(self->sh->caller.empty + 2 * WINDOW,
+		  self->sh->caller.counted);
+	EXPECT_GE(self->sh->callee.empty + 2 * WINDOW,
+		  self->sh->callee.counted);
+}
+
+TEST_F_TIMEOUT(syscalls, submit_collect_caller_makes_one_per_call, 120)
+{
+	if (self->id < 0)
+		SKIP(return, "%s", self->why);
+	run_pair(_metadata, self, 1);
+	/* One per call for the caller (and the callee, as before). */
+	EXPECT_GE(self->sh->caller.empty + WINDOW, self->sh->caller.counted);
+	EXPECT_GE(self->sh->callee.empty + 2 * WINDOW,
+		  self->sh->callee.counted);
 }
 
 TEST_HARNESS_MAIN

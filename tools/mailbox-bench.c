@@ -19,9 +19,10 @@
  *              for exclusive access and counting semaphores for the
  *              wakeups (one for the calls, one per caller for the
  *              replies): 6 semop(2) per call on each side
- *   mailbox    /dev/mailbox through libmailbox: the caller submits and
- *              collects (2 ioctls per call), the callee answers the last
- *              call and takes the next in one ioctl (MBX_TAKE_COMPLETE)
+ *   mailbox    /dev/mailbox through libmailbox: the caller submits the
+ *              next call and collects a reply in one ioctl
+ *              (MBX_SUBMIT_COLLECT), the callee answers the last call and
+ *              takes the next in one ioctl (MBX_TAKE_COMPLETE)
  *
  * Cases: ping-pong (1 caller, 1 callee, 1 call in flight), in flight (1
  * caller keeping 16 calls in flight, 1 callee), 4 callers with 2 callees
@@ -193,6 +194,12 @@ struct mech {
 	int (*quit_done)(struct worker *w);
 	/* Parent: make one callee quit. */
 	int (*quit)(struct run *r);
+	/*
+	 * Caller, optional: submit call i, then wait for a reply, as submit
+	 * and collect, in one system call. NULL: the two, one after the other.
+	 */
+	int (*submit_collect)(struct worker *w, int i, int *j,
+			      const struct bmsg **rep);
 };
 
 /* System calls this process issued in its measured loop. */
@@ -1199,6 +1206,24 @@ static int mbx_submit(struct worker *w, int i)
 			      NULL);
 }
 
+/* A collected reply: its in-flight index and where to read it. */
+static int mbx_reply(struct worker *w, const struct mbx_call *reply, int *i,
+		     const struct bmsg **rep)
+{
+	struct mbx_priv *p = w->priv;
+	struct mbx_call call = *reply;
+
+	if (call.status)
+		return call.status;
+	if (call.user_data >= (uint64_t)w->r->c->depth ||
+	    p->slot[call.user_data] != call.slot)
+		return -EPROTO;
+	*i = call.user_data;
+	/* Collected: the slot is OWNED again, its reply plane ours to read. */
+	*rep = mailbox_reply_plane(&p->mb, call.slot);
+	return 0;
+}
+
 static int mbx_collect(struct worker *w, int *i, const struct bmsg **rep)
 {
 	struct mbx_priv *p = w->priv;
@@ -1209,15 +1234,23 @@ static int mbx_collect(struct worker *w, int *i, const struct bmsg **rep)
 	ret = mailbox_collect(&p->mb, MAILBOX_ANY_SLOT, 0, 0, 0, &call);
 	if (ret)
 		return ret;
-	if (call.status)
-		return call.status;
-	if (call.user_data >= (uint64_t)w->r->c->depth ||
-	    p->slot[call.user_data] != call.slot)
-		return -EPROTO;
-	*i = call.user_data;
-	/* Collected: the slot is OWNED again, its reply plane ours to read. */
-	*rep = mailbox_reply_plane(&p->mb, call.slot);
-	return 0;
+	return mbx_reply(w, &call, i, rep);
+}
+
+/* Call i goes, a reply comes back (call i's or an earlier one's): 1 ioctl. */
+static int mbx_submit_collect(struct worker *w, int i, int *j,
+			      const struct bmsg **rep)
+{
+	struct mbx_priv *p = w->priv;
+	struct mbx_call call;
+	int ret;
+
+	nsys++;
+	ret = mailbox_submit_collect(&p->mb, p->slot[i], OP_CALL, MSG_SIZE, i,
+				     0, 0, NULL, &call);
+	if (ret)
+		return ret;
+	return mbx_reply(w, &call, j, rep);
 }
 
 static int mbx_take(struct worker *w, bool answer, const struct bmsg **req,
@@ -1272,22 +1305,22 @@ static int mbx_quit(struct run *r)
 static const struct mech mechs[] = {
 	{ "pipe", "pipe pair", pipe_setup, fdpair_teardown, fdpair_init,
 	  copy_req, fdpair_submit, fdpair_collect, fdpair_take,
-	  nothing_to_finish, fdpair_quit },
+	  nothing_to_finish, fdpair_quit, NULL },
 	{ "eventfd", "eventfd pair + shared memory", efd_setup, efd_teardown,
 	  efd_init, efd_req, efd_submit, efd_collect, efd_take,
-	  efd_quit_done, efd_quit },
+	  efd_quit_done, efd_quit, NULL },
 	{ "seqpacket", "unix SOCK_SEQPACKET socketpair", seqpacket_setup,
 	  fdpair_teardown, fdpair_init, copy_req, fdpair_submit,
-	  fdpair_collect, fdpair_take, nothing_to_finish, fdpair_quit },
+	  fdpair_collect, fdpair_take, nothing_to_finish, fdpair_quit, NULL },
 	{ "mq", "POSIX message queues", mq_setup, mq_teardown, mq_init,
 	  copy_req, mq_submit, mq_collect, mq_take, nothing_to_finish,
-	  mq_quit },
+	  mq_quit, NULL },
 	{ "sysv", "SysV shm + semaphores (seed Fig. 5)", sv_setup,
 	  sv_teardown, sv_init, copy_req, sv_submit, sv_collect, sv_take,
-	  nothing_to_finish, sv_quit },
+	  nothing_to_finish, sv_quit, NULL },
 	{ "mailbox", "/dev/mailbox (libmailbox)", mbx_setup, mbx_teardown,
 	  mbx_init, mbx_req, mbx_submit, mbx_collect, mbx_take,
-	  mbx_quit_done, mbx_quit },
+	  mbx_quit_done, mbx_quit, mbx_submit_collect },
 };
 
 #define NMECHS	(int)(sizeof(mechs) / sizeof(mechs[0]))
@@ -1467,10 +1500,11 @@ static int caller_main(struct worker *w)
 	uint64_t *done_at = r->done_at + w->id * r->per_caller;
 	long total = opt.warmup + r->per_caller, issued = 0, done = 0;
 	int depth = r->c->depth;
-	uint64_t t0[MAX_DEPTH], seq[MAX_DEPTH], tk0 = 0, now;
+	uint64_t t0[MAX_DEPTH], seq[MAX_DEPTH], tk0 = 0, now = 0;
 	struct counters k;
 	const struct bmsg *rep;
-	int i, ret;
+	bool got = false;	/* a submit_collect returned reply j in rep */
+	int i, j = 0, ret;
 
 	counters_open(&k);
 	if (opt.warmup == 0) {
@@ -1480,22 +1514,41 @@ static int caller_main(struct worker *w)
 		res->t_start = mono_ns();
 		tk0 = ticks();
 	}
+	/*
+	 * Prime the calls in flight; with submit_collect the last of them
+	 * already waits for the first reply. From then on, each reply's
+	 * in-flight index carries the next call: submitted and the next
+	 * reply collected in one step when the mechanism can.
+	 */
 	for (i = 0; i < depth && issued < total; i++, issued++) {
 		seq[i] = issued;
 		fill_request(m->req(w, i), w->id, i, seq[i]);
 		t0[i] = ticks();
-		ret = m->submit(w, i);
+		if (m->submit_collect &&
+		    (i == depth - 1 || issued == total - 1)) {
+			ret = m->submit_collect(w, i, &j, &rep);
+			now = ticks();
+			got = true;
+		} else {
+			ret = m->submit(w, i);
+		}
 		if (ret) {
-			fail(w, "submit", -ret);
+			fail(w, got ? "submit_collect" : "submit",
+			     ret < 0 ? -ret : EPROTO);
 			return 1;
 		}
 	}
 	while (done < total) {
-		ret = m->collect(w, &i, &rep);
-		now = ticks();
-		if (ret) {
-			fail(w, "collect", ret < 0 ? -ret : EPROTO);
-			return 1;
+		if (got) {
+			i = j;
+			got = false;
+		} else {
+			ret = m->collect(w, &i, &rep);
+			now = ticks();
+			if (ret) {
+				fail(w, "collect", ret < 0 ? -ret : EPROTO);
+				return 1;
+			}
 		}
 		if (i < 0 || i >= depth || !reply_ok(rep, w->id, i, seq[i])) {
 			fail(w, "collect", 0);
@@ -1516,9 +1569,16 @@ static int caller_main(struct worker *w)
 			seq[i] = issued++;
 			fill_request(m->req(w, i), w->id, i, seq[i]);
 			t0[i] = ticks();
-			ret = m->submit(w, i);
+			if (m->submit_collect) {
+				ret = m->submit_collect(w, i, &j, &rep);
+				now = ticks();
+				got = true;
+			} else {
+				ret = m->submit(w, i);
+			}
 			if (ret) {
-				fail(w, "submit", -ret);
+				fail(w, got ? "submit_collect" : "submit",
+				     ret < 0 ? -ret : EPROTO);
 				return 1;
 			}
 		}
