@@ -12,6 +12,9 @@
 #   make run              the demonstration: on this host when it can load
 #                         modules, else in QEMU (KERNEL=6.12)
 #   make vm-shell         a root shell in QEMU, module loaded (KERNEL=6.12)
+#   make bench            mailbox-bench in QEMU on each kernel
+#   make stress           the stress test for STRESS_SECONDS (600) per kernel
+#   make fuzz             the fuzzer for FUZZ_OPS (1,000,000) per kernel
 #   make install-headers  the uAPI header into $(DESTDIR)$(PREFIX)/include/linux
 #   make clean
 #
@@ -101,9 +104,25 @@ bench:
 		$(VM)/vm.sh exec $$k "mailbox-bench $(BENCH_ARGS)"; \
 	done
 
-# To come; it must not pass before it exists.
-stress:
-	@echo "make $@: not yet"; exit 1
+# The long runs, in the VM on each kernel (KERNELS narrows it): the stress
+# test for STRESS_SECONDS (32 processes, 4 mailboxes), the fuzzer for
+# FUZZ_OPS operations (FUZZ_SEED replays a run). Each fails on a failed
+# check, a failed rmmod or a kernel log report, as make check does.
+STRESS_SECONDS ?= 600
+FUZZ_OPS ?= 1000000
+stress fuzz:
+	$(Q)$(VM)/deps.sh vm
+	$(Q)$(MAKE) -j$(NPROC) all
+	$(Q)set -e; for k in $(or $(KERNELS),6.1 6.12 6.12-rt); do \
+		echo "# $@ on $$k"; \
+		if [ $@ = stress ]; then \
+			MBX_VM_TIMEOUT=$$(($(STRESS_SECONDS) + 900)) $(VM)/vm.sh exec $$k \
+				"MBX_STRESS_SECONDS=$(STRESS_SECONDS) /selftests/mbx_stress_test"; \
+		else \
+			MBX_VM_TIMEOUT=7200 $(VM)/vm.sh exec $$k \
+				"MBX_FUZZ_OPS=$(FUZZ_OPS) $(if $(FUZZ_SEED),MBX_FUZZ_SEED=$(FUZZ_SEED)) /selftests/mbx_fuzz_test"; \
+		fi; \
+	done
 
 install-headers:
 	$(Q)install -D -m 0644 $(top)/include/uapi/linux/mbx.h \
@@ -118,5 +137,5 @@ clean:
 help:
 	@sed -n '3,/^$$/s/^# \{0,1\}//p' $(top)/Makefile
 
-.PHONY: all deps modules userspace $(SUBDIRS) check run vm-shell bench stress \
+.PHONY: all deps modules userspace $(SUBDIRS) check run vm-shell bench stress fuzz \
 	check-debug install-headers clean help
