@@ -1613,7 +1613,7 @@ static long mbx_ioc_stats(struct mbx_session *sess, void __user *uarg)
 {
 	struct mbx_box *box = sess->box;
 	struct mbx_stats_args args;
-	u64 now = ktime_get_ns(), oldest = 0;
+	u64 oldest = 0;
 	u32 counts[MBX_STATE_REPLIED + 1] = {};
 	struct mbx_slot *first;
 	long usize;
@@ -1653,7 +1653,7 @@ static long mbx_ioc_stats(struct mbx_session *sess, void __user *uarg)
 					 qnode);
 	/* submit_ns of a queued slot only changes off the queue. */
 	if (first)
-		oldest = now - READ_ONCE(first->submit_ns);
+		oldest = ktime_get_ns() - READ_ONCE(first->submit_ns);
 	spin_unlock(&box->qlock);
 	args.out_oldest_pending_ns = oldest;
 	args.out_free = counts[MBX_STATE_FREE];
@@ -2025,7 +2025,7 @@ static void mbx_proc_box(struct seq_file *m, struct mbx_box *box)
 	struct mbx_slot_info info;
 	struct mbx_stats st;
 	struct mbx_slot *first;
-	u64 now = ktime_get_ns(), oldest = 0;
+	u64 now, oldest = 0;
 	u32 i, sessions;
 
 	lockdep_assert_held(&mbx_lock);
@@ -2041,8 +2041,9 @@ static void mbx_proc_box(struct seq_file *m, struct mbx_box *box)
 	sessions = box->nsessions;
 	first = list_first_entry_or_null(&box->pending, struct mbx_slot,
 					 qnode);
+	/* Now, not earlier: the call may have come after an earlier now. */
 	if (first)
-		oldest = now - READ_ONCE(first->submit_ns);
+		oldest = ktime_get_ns() - READ_ONCE(first->submit_ns);
 	spin_unlock(&box->qlock);
 
 	seq_printf(m, "box name=%s slots=%u slot_size=%u uid=%u gid=%u mode=0%03o sessions=%u",
@@ -2065,6 +2066,8 @@ static void mbx_proc_box(struct seq_file *m, struct mbx_box *box)
 			spin_unlock(&s->lock);
 			continue;
 		}
+		/* Read under the lock: the times cannot be later than this. */
+		now = ktime_get_ns();
 		info.state = s->state;
 		info.call_id = s->call_id;
 		info.opcode = s->opcode;
