@@ -5,7 +5,8 @@
 #
 #   make                  the module against KDIR, then lib, tools, selftests
 #   make check            the selftests in QEMU on Debian's 6.1, 6.12 and
-#                         6.12-rt kernels; KERNELS="6.1 6.12" narrows it,
+#                         6.12-rt kernels and on the debug kernel (built once
+#                         and cached); KERNELS="6.1 6.12" narrows it,
 #                         TESTS="mbx_call_test" runs only those selftests
 #   make check-debug      the selftests in QEMU on a debug kernel built from
 #                         linux-source-6.1 (lockdep, KASAN, kmemleak, ...)

@@ -6,7 +6,7 @@
 # then the totals.  The last line is "N passed, N failed, N skipped", summed
 # over every kernel; the exit status is non-zero when anything failed.
 #
-#   check.sh [KERNEL...]      default: 6.1 6.12 6.12-rt
+#   check.sh [KERNEL...]      default: 6.1 6.12 6.12-rt debug
 #
 # Run `make` first.  Environment, besides vm.sh's:
 #   MBX_VM_JOBS        VMs at once (default: the number of cores).  Each VM
@@ -28,9 +28,13 @@ mkdir -p "$BUILD/vm"
 # A task is a kernel release (vm.sh check), "runner:KVER" or "host" (the
 # checks that need no VM, host-check.sh).  Each leaves a
 # result file with passed=, failed=, skipped= (boot=, wall= for a kernel).
+# The debug kernel is the slowest by far: it starts first.
 tasks=()
 for kver in "${kvers[@]}"; do
-	tasks+=("$kver")
+	[[ $kver != *-debug-* ]] || tasks+=("$kver")
+done
+for kver in "${kvers[@]}"; do
+	[[ $kver == *-debug-* ]] || tasks+=("$kver")
 done
 if [[ -z ${MBX_VM_FAULT:-} && ${MBX_RUNNER_TEST:-1} != 0 ]]; then
 	# the first kernel is done first: its runs and these share a lock
@@ -50,6 +54,7 @@ run_task() {
 	case $1 in
 	runner:*) "$TOP/selftests/runner/runner_test.sh" "${1#runner:}" ;;
 	host) "$VMDIR/host-check.sh" ;;
+	*-debug-*) MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-3600} "$VMDIR/vm.sh" check "$1" ;;
 	*) "$VMDIR/vm.sh" check "$1" ;;
 	esac
 }

@@ -19,7 +19,7 @@ if [[ -z ${MBX_CACHE:-} ]]; then
 fi
 
 # The matrix that `make check` runs when KERNELS is not given.
-DEFAULT_KERNELS="6.1 6.12 6.12-rt"
+DEFAULT_KERNELS="6.1 6.12 6.12-rt debug"
 
 msg() { printf '%s\n' "$*" >&2; }
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
@@ -90,11 +90,15 @@ resolve_kernel() {
 		kver=$(newest_612)
 		[[ -z $kver ]] || kver=$kver-rt-amd64
 		pat='6.12.*+deb12-rt-amd64' ;;
+	debug)
+		# Built from linux-source-6.1 once, then cached (debug-kernel.sh).
+		"$VMDIR/debug-kernel.sh" build | tail -n1
+		return ;;
 	[0-9]*-*)
 		echo "$name"
 		return 0 ;;
 	*)
-		die "unknown kernel '$name' (use 6.1, 6.12, 6.12-rt or a full release such as 6.12.117+deb12-amd64)" ;;
+		die "unknown kernel '$name' (use 6.1, 6.12, 6.12-rt, debug or a full release such as 6.12.117+deb12-amd64)" ;;
 	esac
 	if [[ -z $kver && ${_resolve_updated:-0} == 0 && $EUID == 0 ]]; then
 		_resolve_updated=1
