@@ -996,6 +996,11 @@ static long mbx_ioc_submit(struct mbx_session *sess, void __user *uarg)
 		spin_unlock(&s->lock);
 		return -EPERM;
 	}
+	/* A revised call's reply goes to its caller: not ours to collect. */
+	if (collect && s->state == MBX_STATE_EDIT && s->caller != sess) {
+		spin_unlock(&s->lock);
+		return -EINVAL;
+	}
 	s->opcode = args.opcode;
 	s->len = args.len;
 	s->user_data = args.user_data;
@@ -1907,7 +1912,9 @@ static int mbx_box_fd_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_flags & VM_WRITE) {
 		if (!mbx_may(box, MBX_ACCESS_WRITE))
 			return -EACCES;
-	} else if (!mbx_may(box, MBX_ACCESS_WRITE)) {
+	} else if ((vma->vm_flags & VM_MAYWRITE) &&
+		   !__mbx_may(box, MBX_ACCESS_WRITE, false)) {
+		/* Nothing is refused here: no audited capability check. */
 		mbx_vm_flags_clear(vma, VM_MAYWRITE);
 	}
 	mbx_vm_flags_clear(vma, VM_MAYEXEC);

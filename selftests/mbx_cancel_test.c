@@ -254,6 +254,31 @@ TEST_F(cancel, cancel_while_edited_by_another_is_busy)
 	EXPECT_EQ(MBX_STATE_EDIT, si.state);
 }
 
+/*
+ * A third party that revised someone else's call cannot collect its reply
+ * in the same ioctl: the reply goes to the call's caller (EINVAL), and
+ * nothing changed.
+ */
+TEST_F(cancel, submit_collect_of_anothers_call_is_einval)
+{
+	struct mbx_slot_info si;
+	__u64 id, id2 = 0;
+	__u32 slot;
+
+	ASSERT_EQ(0, new_call(&self->c, 43, &slot, &id));
+	ASSERT_EQ(0, acquire_call(self->other, slot, id));
+	EXPECT_EQ(-EINVAL, resubmit(self->other, slot, OPCODE + 1, CALL_LEN,
+				    MBX_SUBMIT_COLLECT, 43, &id2));
+	ASSERT_EQ(0, slot_get(self->c.fd, slot, &si));
+	EXPECT_EQ(MBX_STATE_EDIT, si.state);
+	EXPECT_EQ(id, si.call_id);
+	EXPECT_EQ(OPCODE, si.opcode);
+	/* Without COLLECT the revision goes through, same id. */
+	EXPECT_EQ(0, resubmit(self->other, slot, OPCODE + 1, CALL_LEN, 0, 43,
+			      &id2));
+	EXPECT_EQ(id, id2);
+}
+
 TEST_F(cancel, acquire_call_edited_by_another_is_busy)
 {
 	__u32 slot;

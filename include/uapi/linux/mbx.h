@@ -294,6 +294,8 @@ struct mbx_call {
  * MBX_SUBMIT_TIMEOUT the wait ends with ETIMEDOUT at timeout_ns (absolute,
  * CLOCK_MONOTONIC). out_call_id is written before the wait; a failed or
  * interrupted wait (EINTR, never restarted) leaves the call submitted.
+ * MBX_SUBMIT_COLLECT on an EDIT call made by another fd is EINVAL: its
+ * reply goes to its caller.
  * @flags:	MBX_CALL_AT_MOST_ONCE, MBX_SUBMIT_*.
  * @len:	bytes of the call plane that are meaningful, <= slot_size.
  */
