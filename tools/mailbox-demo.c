@@ -174,7 +174,7 @@ static void core(void)
 	uint32_t limit[NLUNS] = { ~0u, ~0u, ~0u, ~0u };
 	struct mailbox pm, db, sc;
 	unsigned int inflight = 0, round = 0, answered = 0, submitted = 0;
-	unsigned int died = 0;
+	unsigned int died = 0, slas = 0;
 	bool stop = false;
 
 	open_box(&pm, "sla.pm");
@@ -189,8 +189,11 @@ static void core(void)
 		};
 		struct mbx_call c;
 
-		/* A new round of measurements when the last one is in. */
-		if (!inflight && round < ROUNDS && !stop) {
+		/*
+		 * A new round of measurements when the last one is in, once
+		 * the application server has set every LUN's SLA.
+		 */
+		if (!inflight && round < ROUNDS && !stop && slas == NLUNS) {
 			for (uint32_t l = 0; l < NLUNS; l++) {
 				struct lun_req rq = { l, 0 };
 
@@ -266,6 +269,7 @@ static void core(void)
 
 			if (c.opcode == CORE_SET_SLA) {
 				target[rq->lun % NLUNS] = rq->value;
+				slas++;
 			} else if (c.opcode == CORE_REPORT) {
 				struct report_rep *rp = mailbox_reply_plane(&sc, c.slot);
 
