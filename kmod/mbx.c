@@ -196,7 +196,6 @@ struct mbx_stats {
 struct mbx_box {
 	struct kref ref;		/* registry + sessions */
 	struct list_head node;		/* mbx_lock */
-	bool linked;			/* on mbx_boxes, mbx_lock */
 	char name[MBX_NAME_MAX];	/* const */
 	u64 id;				/* const, unique */
 	struct user_namespace *user_ns;	/* const, referenced */
@@ -2192,7 +2191,6 @@ static long mbx_ioc_create(void __user *uarg)
 		return fd;
 	}
 	list_add_tail(&box->node, &mbx_boxes);
-	box->linked = true;
 	mutex_unlock(&mbx_lock);
 	return fd;
 
@@ -2242,7 +2240,6 @@ static void mbx_unlink(struct mbx_box *box)
 {
 	lockdep_assert_held(&mbx_lock);
 	list_del_init(&box->node);
-	box->linked = false;
 }
 
 static long mbx_ioc_destroy(void __user *uarg)
