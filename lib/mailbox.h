@@ -39,7 +39,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include <linux/mbx.h>
 
@@ -87,9 +86,6 @@ struct mailbox {
 	uint64_t resv[6];
 };
 
-/* The slot argument of mailbox_acquire() and mailbox_collect(): any. */
-#define MAILBOX_ANY_SLOT	(-1)
-
 /*
  * Kinds of work a mailbox fd can be ready for. Each is the poll bit the
  * kernel reports for it (EPOLL* and POLL* have the same values), so they
@@ -102,14 +98,6 @@ struct mailbox {
 #define MAILBOX_READY_REPLY	0x080u	/* EPOLLRDBAND: a reply of mine: collect */
 #define MAILBOX_READY_ALL	(MAILBOX_READY_CALL | MAILBOX_READY_EVENT | \
 				 MAILBOX_READY_FREE | MAILBOX_READY_REPLY)
-
-/*
- * out_flags of mailbox_complete_take(), besides the kernel's
- * MBX_TAKEN_DONE_CANCELLED: the finished call was answered. It is set
- * even when the function fails afterwards, waiting for the next call.
- * A bit the kernel's out_flags will not use.
- */
-#define MAILBOX_TAKEN_DONE	(1U << 31)
 
 /* ---- Handshake ---- */
 
@@ -131,18 +119,25 @@ int mailbox_info(struct mailbox *mb, struct mbx_info_args *info);
 int mailbox_set(struct mailbox *mb, uint32_t flags, uint32_t uid,
 		uint32_t gid, uint32_t mode, uint64_t reclaim_ns);
 
-/* ---- Caller ---- */
+/*
+ * ---- Caller ----
+ *
+ * A call is described by the struct mbx_call the kernel uses: a caller
+ * fills slot, opcode, len, user_data and flags (MBX_CALL_AT_MOST_ONCE)
+ * and mailbox_submit() writes call_id; a callee gets one from
+ * mailbox_take() and hands it back to mailbox_complete(); (slot, call_id)
+ * of one names the call for mailbox_collect(), mailbox_revoke() and
+ * mailbox_cancel().
+ */
 
-int mailbox_acquire(struct mailbox *mb, int slot, uint32_t flags,
+int mailbox_acquire(struct mailbox *mb, uint32_t slot, uint32_t flags,
 		    uint64_t timeout_ns, uint32_t *out_flags);
-int mailbox_submit(struct mailbox *mb, uint32_t slot, uint32_t opcode,
-		   uint32_t len, uint64_t user_data, uint32_t flags,
-		   uint64_t *call_id);
-int mailbox_collect(struct mailbox *mb, int slot, uint64_t call_id,
-		    uint32_t flags, uint64_t timeout_ns, struct mbx_call *call);
-int mailbox_submit_collect(struct mailbox *mb, uint32_t slot, uint32_t opcode,
-			   uint32_t len, uint64_t user_data, uint32_t flags,
-			   uint64_t timeout_ns, uint64_t *call_id,
+int mailbox_submit(struct mailbox *mb, struct mbx_call *call);
+int mailbox_collect(struct mailbox *mb, const struct mbx_call *which,
+		    uint32_t flags, uint64_t timeout_ns,
+		    struct mbx_call *reply);
+int mailbox_submit_collect(struct mailbox *mb, struct mbx_call *call,
+			   uint32_t flags, uint64_t timeout_ns,
 			   struct mbx_call *reply);
 int mailbox_release(struct mailbox *mb, uint32_t slot);
 
@@ -150,17 +145,16 @@ int mailbox_release(struct mailbox *mb, uint32_t slot);
 
 int mailbox_take(struct mailbox *mb, uint32_t flags, uint64_t timeout_ns,
 		 struct mbx_call *call);
-int mailbox_complete(struct mailbox *mb, uint32_t slot, uint64_t call_id,
+int mailbox_complete(struct mailbox *mb, const struct mbx_call *done,
 		     int32_t status, uint32_t len);
-int mailbox_complete_take(struct mailbox *mb, uint32_t slot,
-			  uint64_t call_id, int32_t status, uint32_t len,
-			  uint32_t flags, uint64_t timeout_ns,
-			  struct mbx_call *call, uint32_t *out_flags);
+int mailbox_complete_take(struct mailbox *mb, struct mbx_call *done,
+			  int32_t status, uint32_t len, uint32_t flags,
+			  uint64_t timeout_ns, struct mbx_call *next);
 
 /* ---- Revocation ---- */
 
-int mailbox_revoke(struct mailbox *mb, uint32_t slot, uint64_t call_id);
-int mailbox_cancel(struct mailbox *mb, uint32_t slot, uint64_t call_id);
+int mailbox_revoke(struct mailbox *mb, const struct mbx_call *call);
+int mailbox_cancel(struct mailbox *mb, const struct mbx_call *call);
 
 /* ---- Recovery and inspection ---- */
 
@@ -170,6 +164,9 @@ int mailbox_stats(struct mailbox *mb, struct mbx_stats_args *stats);
 int mailbox_events(struct mailbox *mb, struct mbx_event *events,
 		   uint32_t count);
 int mailbox_reclaim(struct mailbox *mb, uint64_t min_age_ns);
+
+/* The absolute CLOCK_MONOTONIC time @rel_ns from now (MBX_WAIT_TIMEOUT). */
+uint64_t mailbox_deadline(uint64_t rel_ns);
 
 /* ---- Event loops ---- */
 
@@ -196,21 +193,6 @@ static inline void *mailbox_reply_plane(const struct mailbox *mb,
 					uint32_t slot)
 {
 	return mb->reply_plane + (size_t)slot * mb->slot_size;
-}
-
-/*
- * The absolute CLOCK_MONOTONIC time @rel_ns from now, for the timeout_ns
- * argument with MBX_WAIT_TIMEOUT. clock_gettime() of CLOCK_MONOTONIC is
- * answered by the vDSO, without a system call, wherever the clock source
- * allows it.
- */
-static inline uint64_t mailbox_deadline(uint64_t rel_ns)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
-	       rel_ns;
 }
 
 #ifdef __cplusplus

@@ -8,11 +8,19 @@
  * caller, and a reply plane, written by the callee. See
  * Documentation/userspace-api/mbx.rst.
  *
- * Every argument struct starts with __u32 size, the number of bytes user
- * space passes; the kernel accepts smaller known sizes and larger sizes,
- * up to the page size, whose extra bytes are zero (otherwise E2BIG). Fields named out_* are
- * written by the kernel. Reserved fields and unknown flags must be zero
- * (otherwise EINVAL).
+ * Conventions of every ioctl:
+ *  - The argument struct starts with __u32 size (the bytes user space
+ *    passes) and __u32 flags. The kernel accepts any size from the whole
+ *    struct of API version 1 up to the page size; bytes beyond what it
+ *    knows must be zero (otherwise E2BIG). A smaller size is EINVAL and
+ *    has no effect.
+ *  - Fields named out_* are written by the kernel and ignored on input;
+ *    the others are read. Fields named __reserved and unknown flag bits
+ *    must be zero (otherwise EINVAL).
+ *  - Flags, one namespace per word: bits 0-7 of every flags word are the
+ *    common MBX_WAIT_* bits (meaningful only on an operation that may
+ *    block; bits 2-7 are reserved), bits 8-31 the operation's own.
+ *  - Unknown commands, and commands of the other kind of fd, are ENOTTY.
  */
 #ifndef _UAPI_LINUX_MBX_H
 #define _UAPI_LINUX_MBX_H
@@ -28,7 +36,10 @@
 /* Payload plane granularity: slot_size is a multiple of this. */
 #define MBX_SLOT_ALIGN		64
 
-/* Slot states, as reported by MBX_IOC_SLOT_INFO. */
+/* The most slots any mailbox may have, whatever the module's limits. */
+#define MBX_SLOTS_LIMIT		(1U << 24)
+
+/* Slot states, as reported by MBX_IOC_SLOT_INFO and MBX_IOC_CALL_CANCEL. */
 #define MBX_STATE_FREE		0	/* no call, no owner */
 #define MBX_STATE_OWNED		1	/* owned: a call is written or a reply read */
 #define MBX_STATE_PENDING	2	/* submitted, waiting for a callee */
@@ -37,24 +48,38 @@
 #define MBX_STATE_REPLIED	5	/* answered, waiting to be collected */
 
 /*
- * Access to a mailbox, MBX_IOC_BOX_OPEN.access and out_access. Write
- * access needs read access too: every writer reads payloads.
+ * Access to a mailbox, struct mbx_open_args.access and out_access. A
+ * mailbox fd carries the access it was opened with: every operation and
+ * every mmap is checked against it, never against the mailbox's mode
+ * again. Write access needs read access too: every writer reads payloads.
  */
-#define MBX_ACCESS_READ		(1U << 0)	/* inspect, collect replies */
-#define MBX_ACCESS_WRITE	(1U << 1)	/* call, serve, cancel */
+#define MBX_ACCESS_READ		(1U << 0)	/* inspect, collect replies, events */
+#define MBX_ACCESS_WRITE	(1U << 1)	/* call, serve, cancel, reclaim */
 
-/* Flags of a call (struct mbx_call.flags, struct mbx_slot_info.flags). */
+/*
+ * Flags of a call (struct mbx_call.flags, struct mbx_slot_info.flags).
+ * MBX_CALL_AT_MOST_ONCE is a property the caller stores with the call
+ * (struct mbx_submit_args.call_flags); the kernel sets the others.
+ */
 #define MBX_CALL_AT_MOST_ONCE	(1U << 0)	/* fail, never redeliver */
 #define MBX_CALL_REDELIVERED	(1U << 1)	/* a callee died holding it */
 #define MBX_CALL_CALLER_GONE	(1U << 2)	/* the caller closed its mailbox */
 #define MBX_CALL_CANCEL_REQ	(1U << 3)	/* cancel requested while taken */
 #define MBX_CALL_ADOPTED	(1U << 4)	/* collected by another session */
 
-/* Poll events of a mailbox fd. */
-/*   EPOLLIN | EPOLLRDNORM    a call is pending (MBX_IOC_CALL_TAKE)       */
-/*   EPOLLRDBAND              a reply to one of this fd's calls is ready  */
-/*   EPOLLOUT | EPOLLWRNORM   a slot is free (MBX_IOC_SLOT_ACQUIRE)       */
-/*   EPOLLPRI                 an event is queued (MBX_IOC_EVENTS_READ)    */
+/*
+ * Poll events of a mailbox fd:
+ *
+ *   EPOLLIN | EPOLLRDNORM    a call is pending: MBX_IOC_CALL_TAKE will not
+ *                            wait
+ *   EPOLLRDBAND              a reply to a call of this fd is ready:
+ *                            MBX_IOC_CALL_COLLECT will not wait
+ *   EPOLLOUT | EPOLLWRNORM   a slot is free: MBX_IOC_SLOT_ACQUIRE with
+ *                            MBX_ACQUIRE_ANY will not wait
+ *   EPOLLPRI                 an event is queued: MBX_IOC_EVENTS_READ
+ *
+ * Readiness is a hint: another session may win the call or the slot.
+ */
 
 /* Features reported by MBX_IOC_API. */
 #define MBX_FEAT_REVOKE		(1ULL << 0)
@@ -64,38 +89,62 @@
 #define MBX_FEAT_RECLAIM	(1ULL << 4)
 
 /*
+ * Wait flags, bits 0-7 of every flags word, with one meaning on every
+ * operation that may block (acquire, take, collect, submit with
+ * MBX_SUBMIT_COLLECT); an operation that never blocks rejects them.
+ * Without either the operation waits, interruptibly. MBX_WAIT_NONBLOCK:
+ * fail with EAGAIN instead of waiting. MBX_WAIT_TIMEOUT: give up with
+ * ETIMEDOUT at timeout_ns, an absolute CLOCK_MONOTONIC time in ns. The two
+ * exclude each other; timeout_ns must be 0 without MBX_WAIT_TIMEOUT.
+ */
+#define MBX_WAIT_NONBLOCK	(1U << 0)
+#define MBX_WAIT_TIMEOUT	(1U << 1)
+#define MBX_WAIT_MASK		0xffU
+
+/**
  * struct mbx_api_args - MBX_IOC_API: handshake and limits.
- * @api:		in: MBX_API_VERSION the caller was built for (not 0).
- * @out_api:		the version the module speaks; may differ from @api.
+ * @size:		sizeof(struct mbx_api_args).
+ * @flags:		0.
+ * @api:		MBX_API_VERSION the caller was built for (not 0).
+ * @__reserved:		0.
  * @out_features:	MBX_FEAT_* supported.
- * @out_max_slots:	most slots a mailbox may have.
- * @out_max_slot_size:	largest slot_size.
+ * @out_api:		the version the module speaks; may differ from @api.
+ * @out_max_slots:	most slots a mailbox may have now.
+ * @out_max_slot_size:	largest slot_size now.
+ * @out_max_events:	events one fd queues before MBX_EVENT_OVERFLOW.
  * @out_max_box_bytes:	largest mapping of one mailbox, both planes.
+ *
+ * Valid on /dev/mailbox and on a mailbox fd.
  */
 struct mbx_api_args {
 	__u32 size;
+	__u32 flags;
 	__u32 api;
+	__u32 __reserved;
 	__u64 out_features;
 	__u32 out_api;
 	__u32 out_max_slots;
 	__u32 out_max_slot_size;
-	__u32 out_reserved;
+	__u32 out_max_events;
 	__u64 out_max_box_bytes;
 };
 
-#define MBX_CREATE_CLOEXEC	(1U << 0)
+#define MBX_CREATE_CLOEXEC	(1U << 8)
 
-/*
+/**
  * struct mbx_create_args - MBX_IOC_BOX_CREATE, on /dev/mailbox.
- * Creates a mailbox owned by the caller's euid/egid and returns a new fd
- * opened for reading and writing.
- * @flags:	MBX_CREATE_*.
+ * @size:	sizeof(struct mbx_create_args).
+ * @flags:	MBX_CREATE_CLOEXEC.
  * @name:	NUL-padded name, unique in the user namespace.
  * @nslots:	number of slots, 1..out_max_slots.
  * @slot_size:	bytes per slot in each plane, multiple of MBX_SLOT_ALIGN.
  * @mode:	permission bits, subset of 0666 (owner, group, other; r, w).
+ * @__reserved:	0.
  * @reclaim_ns:	a reply whose caller is gone is freed after this many ns
  *		(0: never; only MBX_IOC_BOX_RECLAIM frees it).
+ *
+ * Creates a mailbox owned by the caller's euid/egid and returns a new fd
+ * on it, opened for reading and writing.
  */
 struct mbx_create_args {
 	__u32 size;
@@ -104,27 +153,37 @@ struct mbx_create_args {
 	__u32 nslots;
 	__u32 slot_size;
 	__u32 mode;
-	__u32 reserved;
+	__u32 __reserved;
 	__u64 reclaim_ns;
 };
 
-#define MBX_OPEN_CLOEXEC	(1U << 0)
+#define MBX_OPEN_CLOEXEC	(1U << 8)
 
-/*
+/**
  * struct mbx_open_args - MBX_IOC_BOX_OPEN, on /dev/mailbox.
+ * @size:	sizeof(struct mbx_open_args).
+ * @flags:	MBX_OPEN_CLOEXEC.
+ * @name:	NUL-padded name.
+ * @access:	MBX_ACCESS_READ, or MBX_ACCESS_READ | MBX_ACCESS_WRITE,
+ *		checked against the mailbox's mode now and carried by the fd.
+ * @__reserved:	0.
+ *
  * Returns a new fd on the named mailbox.
- * @access:	MBX_ACCESS_READ and/or MBX_ACCESS_WRITE, checked against mode.
  */
 struct mbx_open_args {
 	__u32 size;
 	__u32 flags;
 	__u8 name[MBX_NAME_MAX];
 	__u32 access;
-	__u32 reserved;
+	__u32 __reserved;
 };
 
-/*
+/**
  * struct mbx_destroy_args - MBX_IOC_BOX_DESTROY, on /dev/mailbox.
+ * @size:	sizeof(struct mbx_destroy_args).
+ * @flags:	0.
+ * @name:	NUL-padded name.
+ *
  * Removes the name; the mailbox goes away when its last fd is closed and
  * its last mapping unmapped. Owner or CAP_SYS_ADMIN only.
  */
@@ -134,6 +193,17 @@ struct mbx_destroy_args {
 	__u8 name[MBX_NAME_MAX];
 };
 
+/**
+ * struct mbx_box_entry - one mailbox, as MBX_IOC_BOX_LIST reports it.
+ * @name:	NUL-padded name.
+ * @nslots:	number of slots.
+ * @slot_size:	bytes per slot in each plane.
+ * @uid:	owner, in the caller's user namespace.
+ * @gid:	group, in the caller's user namespace.
+ * @mode:	permission bits.
+ * @pending:	calls waiting for a callee.
+ * @box_id:	as struct mbx_info_args.out_box_id.
+ */
 struct mbx_box_entry {
 	__u8 name[MBX_NAME_MAX];
 	__u32 nslots;
@@ -145,13 +215,17 @@ struct mbx_box_entry {
 	__u64 box_id;
 };
 
-/*
+/**
  * struct mbx_list_args - MBX_IOC_BOX_LIST, on /dev/mailbox.
- * @entries:	user pointer to @count struct mbx_box_entry.
- * @count:	room in @entries.
- * @entry_size:	sizeof(struct mbx_box_entry) as the caller knows it.
+ * @size:	sizeof(struct mbx_list_args).
+ * @flags:	0.
+ * @entries:	user pointer to @count entries of @entry_size bytes.
+ * @count:	room in @entries (0: only count).
+ * @entry_size:	sizeof(struct mbx_box_entry) as the caller knows it, at
+ *		least that of API version 1 (unless @count is 0).
  * @out_count:	entries written.
- * @out_total:	mailboxes visible; more than @out_count: call again.
+ * @out_total:	mailboxes the caller may read; more than @out_count: call
+ *		again with more room.
  */
 struct mbx_list_args {
 	__u32 size;
@@ -163,13 +237,28 @@ struct mbx_list_args {
 	__u32 out_total;
 };
 
-/*
+/**
  * struct mbx_info_args - MBX_IOC_BOX_INFO, on a mailbox fd.
+ * @size:		sizeof(struct mbx_info_args).
+ * @flags:		0.
+ * @out_name:		NUL-padded name.
+ * @out_nslots:		number of slots.
+ * @out_slot_size:	bytes per slot in each plane.
+ * @out_call_off:	offset of the call plane in the mapping.
+ * @out_reply_off:	offset of the reply plane in the mapping.
+ * @out_map_size:	bytes of the whole mapping.
+ * @out_uid:		owner, in the caller's user namespace.
+ * @out_gid:		group, in the caller's user namespace.
+ * @out_mode:		permission bits.
+ * @out_access:		MBX_ACCESS_* this fd carries.
+ * @out_reclaim_ns:	age at which orphaned replies are freed (0: never).
+ * @out_box_id:		unique among the mailboxes created since the module
+ *			was loaded. Call ids are unique within one mailbox, so
+ *			a process that keeps (slot, call id) across a restart
+ *			keeps the box id too and checks it.
+ *
  * The call plane of slot i is at out_call_off + i * out_slot_size in the
  * mapping, its reply plane at out_reply_off + i * out_slot_size.
- * out_box_id is unique among the mailboxes created since the module was
- * loaded: call ids are unique within one mailbox, so a process that keeps
- * (slot, call id) across a restart keeps the box id too and checks it.
  */
 struct mbx_info_args {
 	__u32 size;
@@ -188,49 +277,57 @@ struct mbx_info_args {
 	__u64 out_box_id;
 };
 
-/*
- * struct mbx_set_args - MBX_IOC_BOX_SET, on a mailbox fd: change owner,
- * group, mode or reclaim age. Owner or CAP_SYS_ADMIN only. Fields whose
- * MBX_SET_* flag is clear are left alone.
- */
-#define MBX_SET_UID		(1U << 0)
-#define MBX_SET_GID		(1U << 1)
-#define MBX_SET_MODE		(1U << 2)
-#define MBX_SET_RECLAIM		(1U << 3)
+#define MBX_SET_UID		(1U << 8)
+#define MBX_SET_GID		(1U << 9)
+#define MBX_SET_MODE		(1U << 10)
+#define MBX_SET_RECLAIM		(1U << 11)
 
+/**
+ * struct mbx_set_args - MBX_IOC_BOX_SET, on a mailbox fd.
+ * @size:	sizeof(struct mbx_set_args).
+ * @flags:	MBX_SET_*: the fields to change; the others are ignored.
+ * @uid:	new owner, in the caller's user namespace.
+ * @gid:	new group, in the caller's user namespace.
+ * @mode:	new permission bits, subset of 0666.
+ * @__reserved:	0.
+ * @reclaim_ns:	new reclaim age.
+ *
+ * Owner or CAP_SYS_ADMIN only. The new owner, group and mode apply to
+ * later opens; fds already open keep the access they carry.
+ */
 struct mbx_set_args {
 	__u32 size;
 	__u32 flags;
 	__u32 uid;
 	__u32 gid;
 	__u32 mode;
-	__u32 reserved;
+	__u32 __reserved;
 	__u64 reclaim_ns;
 };
 
-/*
- * Wait flags shared by the calls that may block. Without MBX_WAIT_NONBLOCK
- * a call waits, interruptibly; with MBX_WAIT_TIMEOUT it gives up with
- * ETIMEDOUT at timeout_ns, an absolute CLOCK_MONOTONIC time. The two
- * exclude each other; timeout_ns must be 0 without MBX_WAIT_TIMEOUT.
- */
-#define MBX_WAIT_NONBLOCK	(1U << 0)
-#define MBX_WAIT_TIMEOUT	(1U << 1)
-
-#define MBX_ACQUIRE_ANY		(1U << 2)	/* any free slot */
-#define MBX_ACQUIRE_CALL	(1U << 3)	/* the pending call (slot, call_id) */
+#define MBX_ACQUIRE_ANY		(1U << 8)	/* any free slot */
+#define MBX_ACQUIRE_CALL	(1U << 9)	/* the pending call (slot, call_id) */
 
 /* out_flags of MBX_IOC_SLOT_ACQUIRE */
 #define MBX_ACQUIRED_OWNER_DIED	(1U << 0)	/* last owner died holding it */
 
-/*
+/**
  * struct mbx_acquire_args - MBX_IOC_SLOT_ACQUIRE: exclusive access.
+ * @size:	sizeof(struct mbx_acquire_args).
+ * @flags:	MBX_WAIT_*, MBX_ACQUIRE_ANY or MBX_ACQUIRE_CALL.
+ * @slot:	the slot (0 with MBX_ACQUIRE_ANY).
+ * @out_slot:	the slot acquired.
+ * @call_id:	with MBX_ACQUIRE_CALL, the call; otherwise 0.
+ * @timeout_ns:	with MBX_WAIT_TIMEOUT; otherwise 0.
+ * @out_flags:	MBX_ACQUIRED_*.
+ * @__reserved:	0.
+ *
  * Without MBX_ACQUIRE_CALL: waits for @slot (or, with MBX_ACQUIRE_ANY, any
  * slot) to be free and makes it OWNED by this fd. With MBX_ACQUIRE_CALL:
  * takes the pending call (@slot, @call_id) out of the queue for revocation
- * (state EDIT); MBX_IOC_CALL_SUBMIT puts it back modified, keeping its id
- * and its place, MBX_IOC_CALL_CANCEL withdraws it, MBX_IOC_SLOT_RELEASE
- * puts it back untouched.
+ * (state EDIT), never waiting; MBX_IOC_CALL_SUBMIT puts it back modified,
+ * keeping its id and its place, MBX_IOC_CALL_CANCEL withdraws it,
+ * MBX_IOC_SLOT_RELEASE puts it back untouched.
  */
 struct mbx_acquire_args {
 	__u32 size;
@@ -240,21 +337,25 @@ struct mbx_acquire_args {
 	__u64 call_id;
 	__u64 timeout_ns;
 	__u32 out_flags;
-	__u32 reserved;
+	__u32 __reserved;
 };
 
-/*
- * struct mbx_release_args - MBX_IOC_SLOT_RELEASE: give up an OWNED slot
- * (it becomes FREE) or an EDIT call (it goes back to the queue unchanged).
+/**
+ * struct mbx_release_args - MBX_IOC_SLOT_RELEASE.
+ * @size:	sizeof(struct mbx_release_args).
+ * @flags:	0.
+ * @slot:	an OWNED slot of this fd (it becomes FREE) or an EDIT call of
+ *		this fd (it goes back to the queue unchanged).
+ * @__reserved:	0.
  */
 struct mbx_release_args {
 	__u32 size;
 	__u32 flags;
 	__u32 slot;
-	__u32 reserved;
+	__u32 __reserved;
 };
 
-/*
+/**
  * struct mbx_call - a call as seen by its callee or its caller.
  * @call_id:	unique in the mailbox, never reused.
  * @user_data:	the caller's cookie, returned untouched.
@@ -277,27 +378,32 @@ struct mbx_call {
 	__u32 delivery;
 };
 
-/* MBX_IOC_CALL_SUBMIT flags, besides MBX_CALL_AT_MOST_ONCE */
 #define MBX_SUBMIT_COLLECT	(1U << 8)	/* then collect any reply */
-#define MBX_SUBMIT_TIMEOUT	(1U << 9)	/* ... giving up at timeout_ns */
 
-/*
+/**
  * struct mbx_submit_args - MBX_IOC_CALL_SUBMIT: step one of a call.
- * The slot must be OWNED (a new call, which gets a new id) or EDIT (the
- * same call, modified) by this fd. The call becomes PENDING, one waiting
- * callee is woken, and ownership is released. Never waits, unless:
- * With MBX_SUBMIT_COLLECT (the fd needs read access too, and size must
- * cover out_reply) it then waits, as MBX_IOC_CALL_COLLECT without
- * MBX_COLLECT_CALL, for a reply to any call of this fd (this one or an
- * earlier one) and returns it in out_reply, the slot OWNED by this fd:
- * step two of one call and step one of the next in one system call. With
- * MBX_SUBMIT_TIMEOUT the wait ends with ETIMEDOUT at timeout_ns (absolute,
- * CLOCK_MONOTONIC). out_call_id is written before the wait; a failed or
- * interrupted wait (EINTR, never restarted) leaves the call submitted.
+ * @size:	sizeof(struct mbx_submit_args).
+ * @flags:	MBX_SUBMIT_COLLECT; with it, MBX_WAIT_*.
+ * @slot:	a slot OWNED (a new call, which gets a new id) or EDIT (the
+ *		same call, modified) by this fd.
+ * @opcode:	meaning of the payload.
+ * @len:	bytes of the call plane that are meaningful, <= slot_size.
+ * @call_flags:	properties stored with the call: MBX_CALL_AT_MOST_ONCE.
+ * @user_data:	the caller's cookie, returned with the reply.
+ * @timeout_ns:	with MBX_WAIT_TIMEOUT; otherwise 0.
+ * @out_call_id: the call's id.
+ * @out_reply:	with MBX_SUBMIT_COLLECT, the reply collected.
+ *
+ * The call becomes PENDING, one waiting callee is woken, and ownership is
+ * released. Never waits, unless MBX_SUBMIT_COLLECT (the fd needs read
+ * access too): it then collects, as MBX_IOC_CALL_COLLECT without
+ * MBX_COLLECT_CALL and with the same wait flags, a reply to any call of
+ * this fd (this one or an earlier one), the slot OWNED by this fd: step
+ * two of one call and step one of the next in one system call.
+ * @out_call_id is written before the wait; a failed or interrupted wait
+ * (EAGAIN, ETIMEDOUT, EINTR: never restarted) leaves the call submitted.
  * MBX_SUBMIT_COLLECT on an EDIT call made by another fd is EINVAL: its
  * reply goes to its caller.
- * @flags:	MBX_CALL_AT_MOST_ONCE, MBX_SUBMIT_*.
- * @len:	bytes of the call plane that are meaningful, <= slot_size.
  */
 struct mbx_submit_args {
 	__u32 size;
@@ -305,28 +411,38 @@ struct mbx_submit_args {
 	__u32 slot;
 	__u32 opcode;
 	__u32 len;
-	__u32 reserved;
+	__u32 call_flags;
 	__u64 user_data;
-	__u64 out_call_id;
 	__u64 timeout_ns;
+	__u64 out_call_id;
 	struct mbx_call out_reply;
 };
 
-/* MBX_IOC_CALL_TAKE flags, with MBX_WAIT_* */
-#define MBX_TAKE_COMPLETE	(1U << 2)	/* complete done_* first */
+#define MBX_TAKE_COMPLETE	(1U << 8)	/* complete done_* first */
 
 /* out_flags of MBX_IOC_CALL_TAKE */
-#define MBX_TAKEN_DONE_CANCELLED (1U << 0)	/* done_* was answered ECANCELED */
+#define MBX_TAKEN_DONE		(1U << 0)	/* done_* was answered */
+#define MBX_TAKEN_DONE_CANCELLED (1U << 1)	/* ... as cancelled */
 
-/*
- * struct mbx_take_args - MBX_IOC_CALL_TAKE: a callee takes the oldest
- * pending call (state TAKEN, this fd its callee). With MBX_TAKE_COMPLETE it
- * first completes the call (done_slot, done_call_id) exactly as
- * MBX_IOC_CALL_COMPLETE would; if that fails, nothing is taken. Once the
- * completion is done the kernel sets done_call_id to 0 in user memory (and
- * out_flags), so a restarted or retried call never completes twice; a
- * done_call_id of 0 with MBX_TAKE_COMPLETE means nothing is left to
- * complete. Without MBX_TAKE_COMPLETE the done_* fields must be 0.
+/**
+ * struct mbx_take_args - MBX_IOC_CALL_TAKE: a callee takes a call.
+ * @size:		sizeof(struct mbx_take_args).
+ * @flags:		MBX_WAIT_*, MBX_TAKE_COMPLETE.
+ * @timeout_ns:		with MBX_WAIT_TIMEOUT; otherwise 0.
+ * @done_call_id:	with MBX_TAKE_COMPLETE, the call to answer first (0:
+ *			none); otherwise 0.
+ * @done_slot:		its slot.
+ * @done_len:		bytes of its reply plane that are meaningful.
+ * @done_status:	its status, 0 or a negative errno.
+ * @out_flags:		MBX_TAKEN_*.
+ * @out_call:		the call taken.
+ *
+ * Takes the oldest pending call (state TAKEN, this fd its callee). With
+ * MBX_TAKE_COMPLETE it first completes (@done_slot, @done_call_id) exactly
+ * as MBX_IOC_CALL_COMPLETE would; if that fails (other than ECANCELED),
+ * nothing is taken. Once the completion is done the kernel writes 0 to
+ * @done_call_id and MBX_TAKEN_DONE to @out_flags in user memory, before
+ * waiting, so that a restarted or retried call never completes twice.
  */
 struct mbx_take_args {
 	__u32 size;
@@ -340,12 +456,19 @@ struct mbx_take_args {
 	struct mbx_call out_call;
 };
 
-/*
+/**
  * struct mbx_complete_args - MBX_IOC_CALL_COMPLETE: the callee answers.
+ * @size:	sizeof(struct mbx_complete_args).
+ * @flags:	0.
+ * @call_id:	the call, TAKEN by this fd.
+ * @slot:	its slot.
  * @len:	bytes of the reply plane that are meaningful.
- * @status:	0 or a negative errno for the caller.
- * Returns -ECANCELED (and the caller sees status -ECANCELED) when a
- * cancel was requested while the call was taken.
+ * @status:	0 or a negative errno (>= -4095) for the caller.
+ * @__reserved:	0.
+ *
+ * Returns ECANCELED (and the caller sees status -ECANCELED, length 0)
+ * when a cancel was requested while the call was taken: it is answered
+ * all the same.
  */
 struct mbx_complete_args {
 	__u32 size;
@@ -354,15 +477,23 @@ struct mbx_complete_args {
 	__u32 slot;
 	__u32 len;
 	__s32 status;
-	__u32 reserved;
+	__u32 __reserved;
 };
 
-#define MBX_COLLECT_CALL	(1U << 2)	/* the call (slot, call_id) */
+#define MBX_COLLECT_CALL	(1U << 8)	/* the call (slot, call_id) */
 
-/*
+/**
  * struct mbx_collect_args - MBX_IOC_CALL_COLLECT: step two of a call.
+ * @size:	sizeof(struct mbx_collect_args).
+ * @flags:	MBX_WAIT_*, MBX_COLLECT_CALL.
+ * @call_id:	with MBX_COLLECT_CALL, the call; otherwise 0.
+ * @slot:	with MBX_COLLECT_CALL, its slot; otherwise 0.
+ * @__reserved:	0.
+ * @timeout_ns:	with MBX_WAIT_TIMEOUT; otherwise 0.
+ * @out_call:	the reply: status, reply length, flags.
+ *
  * Without MBX_COLLECT_CALL: waits for any reply to a call submitted
- * through this fd. With it: the reply to (slot, call_id), whoever
+ * through this fd. With it: the reply to (@slot, @call_id), whoever
  * submitted it; a call whose caller is gone is adopted by this fd. The
  * slot becomes OWNED by this fd: read the reply plane, then release it or
  * submit the next call in it.
@@ -372,17 +503,23 @@ struct mbx_collect_args {
 	__u32 flags;
 	__u64 call_id;
 	__u32 slot;
-	__u32 reserved;
+	__u32 __reserved;
 	__u64 timeout_ns;
 	struct mbx_call out_call;
 };
 
-/*
+/**
  * struct mbx_cancel_args - MBX_IOC_CALL_CANCEL: revoke a call.
- * PENDING (or EDIT by this fd): withdrawn, its caller gets -ECANCELED.
- * TAKEN: the callee is asked (MBX_EVENT_CANCEL); its answer becomes
- * -ECANCELED. REPLIED or collected: EALREADY.
- * @out_state:	the state the call was in.
+ * @size:	sizeof(struct mbx_cancel_args).
+ * @flags:	0.
+ * @call_id:	the call.
+ * @slot:	its slot.
+ * @out_state:	the state the call was in: MBX_STATE_PENDING or
+ *		MBX_STATE_EDIT (withdrawn: its caller gets -ECANCELED), or
+ *		MBX_STATE_TAKEN (its callee is asked with MBX_EVENT_CANCEL;
+ *		its answer becomes -ECANCELED).
+ *
+ * A call answered already is EALREADY.
  */
 struct mbx_cancel_args {
 	__u32 size;
@@ -392,10 +529,29 @@ struct mbx_cancel_args {
 	__u32 out_state;
 };
 
-/*
+/**
  * struct mbx_slot_info - one slot's header, for inspection.
- * Pids are in the reader's pid namespace, 0 when there is none or it is
- * not visible. Times are CLOCK_MONOTONIC ns, 0 when it did not happen.
+ * @call_id:	the slot's current or last call.
+ * @user_data:	its caller's cookie.
+ * @submit_ns:	when it was submitted.
+ * @take_ns:	when it was last taken.
+ * @reply_ns:	when it was answered.
+ * @slot:	slot index.
+ * @state:	MBX_STATE_*.
+ * @opcode:	the call's opcode.
+ * @len:	meaningful bytes of the call plane.
+ * @reply_len:	meaningful bytes of the reply plane.
+ * @status:	the reply's status.
+ * @flags:	MBX_CALL_*.
+ * @delivery:	how many times the call was taken.
+ * @owner_pid:	pid of the session owning the slot (OWNED, EDIT).
+ * @caller_pid:	pid of the call's caller.
+ * @callee_pid:	pid of the call's callee (TAKEN).
+ * @__reserved:	0.
+ *
+ * Pids are those of the process that opened the session, in the
+ * reader's pid namespace; 0 when there is none or it is not visible.
+ * Times are CLOCK_MONOTONIC ns, 0 when it did not happen.
  */
 struct mbx_slot_info {
 	__u64 call_id;
@@ -414,12 +570,20 @@ struct mbx_slot_info {
 	__u32 owner_pid;
 	__u32 caller_pid;
 	__u32 callee_pid;
-	__u32 reserved;
+	__u32 __reserved;
 };
 
-/*
+/**
  * struct mbx_slots_args - MBX_IOC_SLOT_INFO: headers of slots
- * [first, first + count).
+ * [@first, @first + @count).
+ * @size:	sizeof(struct mbx_slots_args).
+ * @flags:	0.
+ * @info:	user pointer to @count entries of @info_size bytes.
+ * @first:	first slot, < nslots.
+ * @count:	room in @info.
+ * @info_size:	sizeof(struct mbx_slot_info) as the caller knows it, at
+ *		least that of API version 1.
+ * @out_count:	entries written.
  */
 struct mbx_slots_args {
 	__u32 size;
@@ -431,9 +595,28 @@ struct mbx_slots_args {
 	__u32 out_count;
 };
 
-/*
- * struct mbx_stats_args - MBX_IOC_BOX_STATS: counters since creation and
- * the current picture.
+/**
+ * struct mbx_stats_args - MBX_IOC_BOX_STATS: counters and census.
+ * @size:			sizeof(struct mbx_stats_args).
+ * @flags:			0.
+ * @out_submitted:		calls submitted since creation.
+ * @out_taken:			takes (a redelivered call counts again).
+ * @out_completed:		calls answered, other than cancelled.
+ * @out_cancelled:		calls answered as cancelled.
+ * @out_redelivered:		calls put back after their callee died.
+ * @out_owner_died:		slots or calls whose holder died with them.
+ * @out_reclaimed:		orphaned replies freed.
+ * @out_max_wait_ns:		longest submit-to-take wait seen.
+ * @out_oldest_pending_ns:	age of the oldest pending call (0: none).
+ * @out_free:			slots FREE now.
+ * @out_owned:			slots OWNED or EDIT now.
+ * @out_pending:		slots PENDING now.
+ * @out_taken_now:		slots TAKEN now.
+ * @out_replied:		slots REPLIED now.
+ * @out_sessions:		open sessions.
+ *
+ * The census is taken slot by slot from a moving mailbox: each slot is
+ * read consistently, the whole is not a snapshot.
  */
 struct mbx_stats_args {
 	__u32 size;
@@ -445,8 +628,8 @@ struct mbx_stats_args {
 	__u64 out_redelivered;
 	__u64 out_owner_died;
 	__u64 out_reclaimed;
-	__u64 out_max_wait_ns;		/* longest submit-to-take wait seen */
-	__u64 out_oldest_pending_ns;	/* age of the oldest pending call */
+	__u64 out_max_wait_ns;
+	__u64 out_oldest_pending_ns;
 	__u32 out_free;
 	__u32 out_owned;
 	__u32 out_pending;
@@ -461,20 +644,35 @@ struct mbx_stats_args {
 #define MBX_EVENT_CANCEL	3	/* cancel requested on your taken call */
 #define MBX_EVENT_OVERFLOW	4	/* events were lost: rescan the slots */
 
+/**
+ * struct mbx_event - an event queued on a mailbox fd.
+ * @call_id:	the call it is about (0 for MBX_EVENT_OVERFLOW).
+ * @type:	MBX_EVENT_*.
+ * @slot:	the call's slot.
+ * @status:	MBX_EVENT_CALLEE_DIED: 0 redelivered, -EOWNERDEAD failed,
+ *		-ECANCELED ended as cancelled; otherwise 0.
+ * @__reserved:	0.
+ */
 struct mbx_event {
 	__u64 call_id;
 	__u32 type;
 	__u32 slot;
-	__s32 status;	/* CALLEE_DIED: 0 redelivered, -EOWNERDEAD failed,
-			 * -ECANCELED ended as cancelled */
-	__u32 reserved;
+	__s32 status;
+	__u32 __reserved;
 };
 
-/*
- * struct mbx_events_args - MBX_IOC_EVENTS_READ: drain queued events of
- * this fd into @events, room for @count entries of @event_size bytes
- * (sizeof(struct mbx_event) as the caller knows it). Never waits; poll for
- * EPOLLPRI.
+/**
+ * struct mbx_events_args - MBX_IOC_EVENTS_READ: drain this fd's events.
+ * @size:	sizeof(struct mbx_events_args).
+ * @flags:	0.
+ * @events:	user pointer to @count entries of @event_size bytes.
+ * @count:	room in @events, at least 1.
+ * @event_size:	sizeof(struct mbx_event) as the caller knows it, at least
+ *		that of API version 1, at most the page size.
+ * @out_count:	events written; they are consumed only once copied.
+ * @__reserved:	0.
+ *
+ * Never waits; poll for EPOLLPRI.
  */
 struct mbx_events_args {
 	__u32 size;
@@ -483,19 +681,24 @@ struct mbx_events_args {
 	__u32 count;
 	__u32 event_size;
 	__u32 out_count;
-	__u32 reserved;
+	__u32 __reserved;
 };
 
-/*
- * struct mbx_reclaim_args - MBX_IOC_BOX_RECLAIM: free the replies whose
- * caller is gone and that were answered at least @min_age_ns ago.
+/**
+ * struct mbx_reclaim_args - MBX_IOC_BOX_RECLAIM: free orphaned replies.
+ * @size:	sizeof(struct mbx_reclaim_args).
+ * @flags:	0.
+ * @min_age_ns:	free the replies whose caller is gone and that were
+ *		answered at least this long ago.
+ * @out_count:	replies freed.
+ * @__reserved:	0.
  */
 struct mbx_reclaim_args {
 	__u32 size;
 	__u32 flags;
 	__u64 min_age_ns;
 	__u32 out_count;
-	__u32 reserved;
+	__u32 __reserved;
 };
 
 #define MBX_IOC_MAGIC		0xBC
