@@ -22,6 +22,7 @@
 
 #include "mbx_internal.h"
 
+/* The registry and the accounting; see the locking order. */
 DEFINE_MUTEX(mbx_lock);
 DEFINE_XARRAY(mbx_boxes);		/* mbx_lock for changes */
 

@@ -360,7 +360,6 @@ static int mbx_proc_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-
 static const struct proc_ops mbx_proc_ops = {
 	.proc_open = mbx_proc_open,
 	.proc_read = seq_read,

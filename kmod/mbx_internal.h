@@ -127,7 +127,7 @@ struct mbx_session {
 };
 
 struct mbx_slot {
-	spinlock_t lock;
+	spinlock_t lock;		/* the header below */
 	struct list_head qnode;		/* box->qlock */
 	wait_queue_head_t wq;		/* waiters for this slot to be free */
 	/* Everything below: lock. */
@@ -175,7 +175,7 @@ struct mbx_box {
 	char name[MBX_NAME_MAX];	/* const */
 	u64 id;				/* const, unique, the registry key */
 	struct user_namespace *user_ns;	/* const, referenced */
-	spinlock_t attr_lock;
+	spinlock_t attr_lock;		/* attrs */
 	struct mbx_attrs attrs;		/* attr_lock */
 	kuid_t charged_uid;		/* const: who pays for the memory */
 	u64 charged_bytes;		/* const */
@@ -188,7 +188,7 @@ struct mbx_box {
 	void *vaddr;			/* const, kernel view of the planes */
 	struct mbx_slot *slots;		/* const array */
 
-	spinlock_t qlock;
+	spinlock_t qlock;		/* the queues and counters */
 	struct list_head free;		/* qlock */
 	struct list_head pending;	/* qlock */
 	u32 nsessions;			/* qlock */
