@@ -103,7 +103,18 @@ extern atomic_t mbx_live_boxes;
 /*
  * Memory whose size a user chooses: charged to the memory cgroup, and
  * failing with ENOMEM at the cgroup's limit rather than calling its OOM
- * killer on some other process.
+ * killer on some other process. The allocations a user influences, all
+ * charged (GFP_KERNEL_ACCOUNT):
+ *   - a mailbox's pages, page array and slot headers (box.c): MBX_GFP_USER,
+ *     sized by nslots and slot_size, which the limits bound before anything
+ *     is allocated (max_slots, max_slot_size, max_box_bytes, user_max_*);
+ *   - the registry's xarray nodes, one mailbox at a time (box.c), bounded
+ *     by max_boxes;
+ *   - a session (session.c), one per open, bounded by RLIMIT_NOFILE;
+ *   - the events buffer of MBX_IOC_EVENTS_READ (session.c): the ring's
+ *     fixed size, whatever the request asks for.
+ * No allocation is sized by a request's count: BOX_LIST and SLOT_INFO
+ * copy one entry at a time.
  */
 #define MBX_GFP_USER	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
