@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mailbox.h"
@@ -271,39 +272,38 @@ int mailbox_set(struct mailbox *mb, uint32_t flags, uint32_t uid,
 
 /* ---- Caller ---- */
 
-int mailbox_acquire(struct mailbox *mb, int slot, uint32_t flags,
+int mailbox_acquire(struct mailbox *mb, uint32_t slot, uint32_t flags,
 		    uint64_t timeout_ns, uint32_t *out_flags)
 {
 	struct mbx_acquire_args args = {
 		.size = sizeof(args),
 		.flags = flags,
+		.slot = slot,
 		.timeout_ns = timeout_ns,
 	};
 	int ret;
 
-	if (slot < 0)
-		args.flags |= MBX_ACQUIRE_ANY;
-	else
-		args.slot = slot;
+	/* A call is named by (slot, call id): mailbox_revoke(). */
+	if (flags & MBX_ACQUIRE_CALL)
+		return -EINVAL;
 	ret = mbx_ioctl(mb->fd, MBX_IOC_SLOT_ACQUIRE, &args);
 	if (ret < 0)
 		return ret;
 	if (out_flags)
 		*out_flags = args.out_flags;
-	return args.out_slot;
+	/* Below MBX_SLOTS_LIMIT: an int holds it. */
+	return (int)args.out_slot;
 }
 
-int mailbox_submit(struct mailbox *mb, uint32_t slot, uint32_t opcode,
-		   uint32_t len, uint64_t user_data, uint32_t flags,
-		   uint64_t *call_id)
+int mailbox_submit(struct mailbox *mb, struct mbx_call *call)
 {
 	struct mbx_submit_args args = {
 		.size = sizeof(args),
-		.flags = flags,
-		.slot = slot,
-		.opcode = opcode,
-		.len = len,
-		.user_data = user_data,
+		.slot = call->slot,
+		.opcode = call->opcode,
+		.len = call->len,
+		.call_flags = call->flags,
+		.user_data = call->user_data,
 	};
 	int ret;
 
@@ -311,13 +311,12 @@ int mailbox_submit(struct mailbox *mb, uint32_t slot, uint32_t opcode,
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_SUBMIT, &args);
 	if (ret < 0)
 		return ret;
-	if (call_id)
-		*call_id = args.out_call_id;
+	call->call_id = args.out_call_id;
 	return 0;
 }
 
-int mailbox_collect(struct mailbox *mb, int slot, uint64_t call_id,
-		    uint32_t flags, uint64_t timeout_ns, struct mbx_call *call)
+int mailbox_collect(struct mailbox *mb, const struct mbx_call *which,
+		    uint32_t flags, uint64_t timeout_ns, struct mbx_call *reply)
 {
 	struct mbx_collect_args args = {
 		.size = sizeof(args),
@@ -326,49 +325,52 @@ int mailbox_collect(struct mailbox *mb, int slot, uint64_t call_id,
 	};
 	int ret;
 
-	if (slot >= 0) {
+	/* The library says which call, by @which. */
+	if (flags & MBX_COLLECT_CALL)
+		return -EINVAL;
+	if (which) {
 		args.flags |= MBX_COLLECT_CALL;
-		args.slot = slot;
-		args.call_id = call_id;
+		args.slot = which->slot;
+		args.call_id = which->call_id;
 	}
 	/* On success the reply plane may be read: the callee's stores precede. */
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_COLLECT, &args);
 	if (ret < 0)
 		return ret;
-	*call = args.out_call;
+	*reply = args.out_call;
 	return 0;
 }
 
-int mailbox_submit_collect(struct mailbox *mb, uint32_t slot, uint32_t opcode,
-			   uint32_t len, uint64_t user_data, uint32_t flags,
-			   uint64_t timeout_ns, uint64_t *call_id,
+int mailbox_submit_collect(struct mailbox *mb, struct mbx_call *call,
+			   uint32_t flags, uint64_t timeout_ns,
 			   struct mbx_call *reply)
 {
 	struct mbx_submit_args args = {
 		.size = sizeof(args),
 		.flags = flags | MBX_SUBMIT_COLLECT,
-		.slot = slot,
-		.opcode = opcode,
-		.len = len,
-		.user_data = user_data,
+		.slot = call->slot,
+		.opcode = call->opcode,
+		.len = call->len,
+		.call_flags = call->flags,
+		.user_data = call->user_data,
 		.timeout_ns = timeout_ns,
 	};
 	int ret;
 
 	/*
-	 * Publishes the call plane of @slot, as mailbox_submit(), then on
-	 * success the reply plane of reply->slot may be read, as after
-	 * mailbox_collect().
+	 * Publishes the call plane of the call's slot, as mailbox_submit(),
+	 * then on success the reply plane of reply->slot may be read, as
+	 * after mailbox_collect().
 	 */
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_SUBMIT, &args);
 	/*
 	 * The kernel writes out_call_id once the call is submitted, before
-	 * it waits: a failed wait (ETIMEDOUT, EINTR) leaves the call
+	 * it waits: a failed wait (EAGAIN, ETIMEDOUT, EINTR) leaves the call
 	 * submitted, and its id tells so. Ids are never 0: 0 says that
 	 * nothing was submitted.
 	 */
-	if (call_id)
-		*call_id = args.out_call_id;
+	if (args.out_call_id)
+		call->call_id = args.out_call_id;
 	if (ret < 0)
 		return ret;
 	*reply = args.out_reply;
@@ -405,13 +407,13 @@ int mailbox_take(struct mailbox *mb, uint32_t flags, uint64_t timeout_ns,
 	return 0;
 }
 
-int mailbox_complete(struct mailbox *mb, uint32_t slot, uint64_t call_id,
+int mailbox_complete(struct mailbox *mb, const struct mbx_call *done,
 		     int32_t status, uint32_t len)
 {
 	struct mbx_complete_args args = {
 		.size = sizeof(args),
-		.call_id = call_id,
-		.slot = slot,
+		.call_id = done->call_id,
+		.slot = done->slot,
 		.len = len,
 		.status = status,
 	};
@@ -420,71 +422,67 @@ int mailbox_complete(struct mailbox *mb, uint32_t slot, uint64_t call_id,
 	return mbx_ioctl(mb->fd, MBX_IOC_CALL_COMPLETE, &args);
 }
 
-int mailbox_complete_take(struct mailbox *mb, uint32_t slot,
-			  uint64_t call_id, int32_t status, uint32_t len,
-			  uint32_t flags, uint64_t timeout_ns,
-			  struct mbx_call *call, uint32_t *out_flags)
+int mailbox_complete_take(struct mailbox *mb, struct mbx_call *done,
+			  int32_t status, uint32_t len, uint32_t flags,
+			  uint64_t timeout_ns, struct mbx_call *next)
 {
 	struct mbx_take_args args = {
 		.size = sizeof(args),
 		.flags = flags | MBX_TAKE_COMPLETE,
 		.timeout_ns = timeout_ns,
-		.done_call_id = call_id,
-		.done_slot = slot,
-		.done_len = len,
-		.done_status = status,
 	};
-	uint32_t done;
 	int ret;
 
-	/* Publishes the reply plane of @slot, then as mailbox_take(). */
+	if (done && done->call_id) {
+		args.done_call_id = done->call_id;
+		args.done_slot = done->slot;
+		args.done_len = len;
+		args.done_status = status;
+	}
+	/* Publishes the reply plane of done's slot, then as mailbox_take(). */
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_TAKE, &args);
 	/*
-	 * Once the call is answered, before it waits, the kernel zeroes
-	 * done_call_id in our copy of the arguments (and writes out_flags):
-	 * that is how a failed wait (or a restarted one) tells an answered
-	 * call from an unanswered one. A call_id of 0 asks for no answer.
+	 * Once the call is answered, before it waits, the kernel writes
+	 * MBX_TAKEN_DONE to out_flags (and 0 to done_call_id) in our copy of
+	 * the arguments: a failed or restarted wait still tells an answered
+	 * call from an unanswered one, and so does done->call_id here.
 	 */
-	done = (call_id && !args.done_call_id) ? MAILBOX_TAKEN_DONE : 0;
-	if (ret < 0) {
-		if (out_flags)
-			*out_flags = done ? (args.out_flags | done) : 0;
+	if (done && (args.out_flags & MBX_TAKEN_DONE))
+		done->call_id = 0;
+	if (ret < 0)
 		return ret;
-	}
-	if (out_flags)
-		*out_flags = args.out_flags | done;
-	*call = args.out_call;
-	return 0;
+	*next = args.out_call;
+	return (int)args.out_flags;
 }
 
 /* ---- Revocation ---- */
 
-int mailbox_revoke(struct mailbox *mb, uint32_t slot, uint64_t call_id)
+int mailbox_revoke(struct mailbox *mb, const struct mbx_call *call)
 {
 	struct mbx_acquire_args args = {
 		.size = sizeof(args),
 		.flags = MBX_ACQUIRE_CALL,
-		.slot = slot,
-		.call_id = call_id,
+		.slot = call->slot,
+		.call_id = call->call_id,
 	};
 
 	/* On success the call plane may be rewritten until the next submit. */
 	return mbx_ioctl(mb->fd, MBX_IOC_SLOT_ACQUIRE, &args);
 }
 
-int mailbox_cancel(struct mailbox *mb, uint32_t slot, uint64_t call_id)
+int mailbox_cancel(struct mailbox *mb, const struct mbx_call *call)
 {
 	struct mbx_cancel_args args = {
 		.size = sizeof(args),
-		.call_id = call_id,
-		.slot = slot,
+		.call_id = call->call_id,
+		.slot = call->slot,
 	};
 	int ret;
 
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_CANCEL, &args);
 	if (ret < 0)
 		return ret;
-	return args.out_state;
+	return (int)args.out_state;
 }
 
 /* ---- Recovery and inspection ---- */
@@ -565,4 +563,14 @@ int mailbox_ready(struct mailbox *mb, uint32_t kinds)
 	if (pfd.revents & POLLNVAL)
 		return -EBADF;
 	return pfd.revents & pfd.events;
+}
+
+uint64_t mailbox_deadline(uint64_t rel_ns)
+{
+	struct timespec ts;
+
+	/* Answered by the vDSO, without a system call, where it can. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
+	       rel_ns;
 }

@@ -609,9 +609,10 @@ TEST_F(access, open_write_without_read_einval)
 }
 
 /*
- * Denials of inspection once the mode no longer grants read: the child
- * opens for reading under 0604, waits while the owner narrows the mode to
- * 0600, then tries.
+ * A mode narrowed after an open: the child opens under 0606, waits while
+ * the owner narrows the mode, then finds that its fd keeps the access it
+ * was opened with (it carries its rights, as a file's fd does) while a new
+ * open is refused.
  */
 FIXTURE(revoked) {
 	pid_t pid;
@@ -668,7 +669,7 @@ static void narrow_mode(struct __test_metadata *_metadata,
 	ASSERT_EQ(1, write(self->down[1], "m", 1));
 }
 
-TEST_F(revoked, slot_info_eacces)
+TEST_F(revoked, slot_info_kept)
 {
 	pid_t pid;
 	int fd;
@@ -688,7 +689,9 @@ TEST_F(revoked, slot_info_eacces)
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ioctl(fd, MBX_IOC_SLOT_INFO, &a));
 		narrow_mode(_metadata, self, pid, 0600);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_SLOT_INFO, &a));
+		EXPECT_EQ(0, ioctl(fd, MBX_IOC_SLOT_INFO, &a));
+		EXPECT_EQ(1, a.out_count);
+		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
 		EXPECT_EQ(EACCES, errno);
 	} else {
 		narrow_mode(_metadata, self, pid, 0600);
@@ -696,7 +699,7 @@ TEST_F(revoked, slot_info_eacces)
 	join(_metadata, pid);
 }
 
-TEST_F(revoked, stats_eacces)
+TEST_F(revoked, stats_kept)
 {
 	pid_t pid;
 	int fd;
@@ -710,7 +713,9 @@ TEST_F(revoked, stats_eacces)
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
 		narrow_mode(_metadata, self, pid, 0600);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_BOX_STATS, &st));
+		EXPECT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
+		EXPECT_EQ(2, st.out_sessions);
+		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
 		EXPECT_EQ(EACCES, errno);
 	} else {
 		narrow_mode(_metadata, self, pid, 0600);
@@ -718,7 +723,7 @@ TEST_F(revoked, stats_eacces)
 	join(_metadata, pid);
 }
 
-TEST_F(revoked, collect_eacces)
+TEST_F(revoked, collect_kept)
 {
 	__u32 slot = 0;
 	pid_t pid;
@@ -739,7 +744,10 @@ TEST_F(revoked, collect_eacces)
 		id = call_submit(fd, &slot);
 		ASSERT_NE(0, id);
 		narrow_mode(_metadata, self, pid, 0600);
+		/* Not refused: only nothing to collect yet. */
 		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_COLLECT, &c));
+		EXPECT_EQ(EAGAIN, errno);
+		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
 		EXPECT_EQ(EACCES, errno);
 	} else {
 		narrow_mode(_metadata, self, pid, 0600);
@@ -747,8 +755,8 @@ TEST_F(revoked, collect_eacces)
 	join(_metadata, pid);
 }
 
-/* Write access withdrawn: the next write operation is refused. */
-TEST_F(revoked, acquire_eacces)
+/* Write access withdrawn from the mode: the fd still writes. */
+TEST_F(revoked, acquire_kept)
 {
 	pid_t pid;
 	int fd;
@@ -760,16 +768,20 @@ TEST_F(revoked, acquire_eacces)
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		ASSERT_LE(0, fd);
 		narrow_mode(_metadata, self, pid, 0604);
-		EXPECT_EQ(-1, slot_acquire(fd));
+		EXPECT_EQ(0, slot_acquire(fd));
+		EXPECT_EQ(-1, box_open(self->dev, self->name,
+				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->fd, 0));
 	} else {
 		narrow_mode(_metadata, self, pid, 0604);
 	}
 	join(_metadata, pid);
+	/* The child's session ended with it: the slot came back. */
 	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->fd, 0));
 }
 
-TEST_F(revoked, submit_eacces)
+TEST_F(revoked, submit_kept)
 {
 	pid_t pid;
 	int fd;
@@ -787,9 +799,9 @@ TEST_F(revoked, submit_eacces)
 		ASSERT_LE(0, slot);
 		narrow_mode(_metadata, self, pid, 0604);
 		s.slot = slot;
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_SUBMIT, &s));
-		EXPECT_EQ(EACCES, errno);
-		EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->fd, slot));
+		EXPECT_EQ(0, ioctl(fd, MBX_IOC_CALL_SUBMIT, &s));
+		EXPECT_NE(0, s.out_call_id);
+		EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
 	} else {
 		narrow_mode(_metadata, self, pid, 0604);
 	}
@@ -823,8 +835,8 @@ TEST_F(revoked, mapping_stays)
 	join(_metadata, pid);
 }
 
-/* A new mapping reads the payload: it is an operation like the others. */
-TEST_F(revoked, new_mapping_eacces)
+/* A new mapping is checked against the fd, not the mode. */
+TEST_F(revoked, new_mapping_kept)
 {
 	pid_t pid;
 	int fd;
@@ -835,8 +847,11 @@ TEST_F(revoked, new_mapping_eacces)
 		fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
 		ASSERT_LE(0, fd);
 		narrow_mode(_metadata, self, pid, 0600);
-		EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
+		EXPECT_NE(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
 					   fd, 0));
+		/* Opened read-only: never writable, whatever the mode says. */
+		EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					   MAP_SHARED, fd, 0));
 		EXPECT_EQ(EACCES, errno);
 	} else {
 		narrow_mode(_metadata, self, pid, 0600);

@@ -301,7 +301,7 @@ TEST_F(call, two_step_call_step_by_step)
 	EXPECT_EQ(0, si.caller_pid);
 	EXPECT_EQ(0, si.callee_pid);
 	EXPECT_EQ(0, si.call_id);
-	EXPECT_EQ(0, si.reserved);
+	EXPECT_EQ(0, si.__reserved);
 
 	/* Write the opcode's parameters, then submit: step 1. */
 	strcpy(mbx_call_plane(&self->cm, s), "ping 1234");
@@ -388,7 +388,7 @@ TEST_F(call, two_step_call_step_by_step)
 	memset(&co, 0xcc, sizeof(co));
 	co.size = sizeof(co);
 	co.flags = MBX_WAIT_NONBLOCK;
-	co.reserved = 0;
+	co.__reserved = 0;
 	co.slot = 0;
 	co.call_id = 0;
 	co.timeout_ns = 0;
@@ -534,7 +534,8 @@ TEST_F(call, take_complete_combined)
 	ta.done_status = 0;
 	ta.done_len = 4;
 	ASSERT_EQ(0, mbx_ioctl(self->e, MBX_IOC_CALL_TAKE, &ta));
-	EXPECT_EQ(0, ta.out_flags);
+	EXPECT_EQ(MBX_TAKEN_DONE, ta.out_flags);
+	EXPECT_EQ(0, ta.done_call_id);
 	EXPECT_EQ(id2, ta.out_call.call_id);
 	EXPECT_EQ(s2, ta.out_call.slot);
 	EXPECT_EQ(MBX_STATE_REPLIED, slot_state(self->x, s1));
@@ -1057,7 +1058,7 @@ static void submit_collect_args(struct mbx_submit_args *a, __u32 slot,
 	a->slot = slot;
 	a->opcode = 21;
 	a->len = 3;
-	a->reserved = 0;
+	a->call_flags = 0;
 	a->user_data = 0x1234;
 	a->timeout_ns = timeout_ns;
 }
@@ -1114,8 +1115,9 @@ TEST_F(call, submit_collect_returns_an_earlier_reply)
 	ASSERT_EQ(0, mbx_take(self->e, MBX_WAIT_NONBLOCK, 0, &call));
 	ASSERT_EQ(0, mbx_complete(self->e, 0, id0, 0, 0));
 	ASSERT_EQ(2, mbx_acquire(self->c, 0, 2, 0, NULL));
-	submit_collect_args(&a, 2, MBX_CALL_AT_MOST_ONCE | MBX_SUBMIT_TIMEOUT,
+	submit_collect_args(&a, 2, MBX_WAIT_TIMEOUT,
 			    mbx_now_ns() + WAIT_MS * MS);
+	a.call_flags = MBX_CALL_AT_MOST_ONCE;
 	ASSERT_EQ(0, mbx_ioctl(self->c, MBX_IOC_CALL_SUBMIT, &a));
 	EXPECT_EQ(id0, a.out_reply.call_id);
 	EXPECT_EQ(55, a.out_reply.user_data);
@@ -1170,7 +1172,7 @@ TEST_F(call, submit_timeout_without_collect)
 
 	ASSERT_EQ(0, mbx_acquire(self->c, 0, 0, 0, NULL));
 	submit_collect_args(&a, 0, 0, mbx_now_ns() + WAIT_MS * MS);
-	a.flags = MBX_SUBMIT_TIMEOUT;
+	a.flags = MBX_WAIT_TIMEOUT;
 	expect_submit_rejected(_metadata, self->c, self->x, &a, EINVAL);
 }
 
@@ -1216,7 +1218,7 @@ TEST_F(call, submit_collect_timeout_leaves_the_call_submitted)
 	__u64 deadline = mbx_now_ns() + 20 * MS;
 
 	ASSERT_EQ(3, mbx_acquire(self->c, 0, 3, 0, NULL));
-	submit_collect_args(&a, 3, MBX_SUBMIT_TIMEOUT, deadline);
+	submit_collect_args(&a, 3, MBX_WAIT_TIMEOUT, deadline);
 	EXPECT_EQ(-ETIMEDOUT, mbx_ioctl(self->c, MBX_IOC_CALL_SUBMIT, &a));
 	EXPECT_LE(deadline, mbx_now_ns());
 	ASSERT_EQ(0, mbx_slot_info(self->x, 3, &si));
@@ -1247,7 +1249,7 @@ TEST_F(call, submit_collect_interrupted_even_with_sa_restart)
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	ASSERT_EQ(2, mbx_acquire(self->c, 0, 2, 0, NULL));
-	submit_collect_args(&a, 2, MBX_SUBMIT_TIMEOUT,
+	submit_collect_args(&a, 2, MBX_WAIT_TIMEOUT,
 			    mbx_now_ns() + WAIT_MS * MS);
 	signals = 0;
 	ASSERT_EQ(0, pthread_create(&k.thread, NULL, kick_main, &k));
@@ -1470,13 +1472,13 @@ TEST_F(ready, event_is_pri)
 	ea.events = (__u64)(uintptr_t)ev;
 	ea.count = 4;
 	ea.event_size = sizeof(ev[0]);
-	ea.reserved = 0;
+	ea.__reserved = 0;
 	ASSERT_EQ(0, mbx_ioctl(self->e, MBX_IOC_EVENTS_READ, &ea));
 	ASSERT_EQ(1, ea.out_count);
 	EXPECT_EQ(MBX_EVENT_CANCEL, ev[0].type);
 	EXPECT_EQ(id, ev[0].call_id);
 	EXPECT_EQ(0, ev[0].slot);
-	EXPECT_EQ(0, ev[0].reserved);
+	EXPECT_EQ(0, ev[0].__reserved);
 	EXPECT_EQ(POLLOUT | POLLWRNORM, ready_now(variant->mech, self->e));
 }
 

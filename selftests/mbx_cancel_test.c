@@ -111,7 +111,7 @@ static int resubmit(int fd, __u32 slot, __u32 opcode, __u32 len,
 
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
-	a.flags = flags;
+	a.call_flags = flags;
 	a.slot = slot;
 	a.opcode = opcode;
 	a.len = len;
@@ -429,7 +429,7 @@ TEST_F(cancel, take_complete_reports_a_cancelled_answer)
 	t.done_call_id = id;
 	t.out_flags = 0xcccccccc;
 	ASSERT_EQ(0, mbx_ioctl(self->e.fd, MBX_IOC_CALL_TAKE, &t));
-	EXPECT_EQ(MBX_TAKEN_DONE_CANCELLED, t.out_flags);
+	EXPECT_EQ(MBX_TAKEN_DONE | MBX_TAKEN_DONE_CANCELLED, t.out_flags);
 	EXPECT_EQ(next, t.out_call.call_id);
 	ASSERT_EQ(0, call_collect(self->c.fd, MBX_WAIT_NONBLOCK, 0, 0, &call));
 	EXPECT_EQ(id, call.call_id);

@@ -108,11 +108,13 @@ TEST_F(dev, api_handshake)
 
 	memset(&api, 0xcc, sizeof(api));
 	api.size = sizeof(api);
+	api.flags = 0;
+	api.__reserved = 0;
 	api.api = MBX_API_VERSION;
 	ASSERT_EQ(0, mbx_ioctl(self->dev, MBX_IOC_API, &api));
 	EXPECT_EQ(sizeof(api), api.size);
 	EXPECT_EQ(MBX_API_VERSION, api.out_api);
-	EXPECT_EQ(0, api.out_reserved);
+	EXPECT_EQ(0, api.__reserved);
 	EXPECT_NE(0, api.out_max_slots);
 	EXPECT_NE(0xccccccccU, api.out_max_slots);
 	EXPECT_LE(MBX_SLOT_ALIGN, api.out_max_slot_size);
@@ -132,10 +134,12 @@ TEST_F(dev, api_on_mailbox_fd)
 	ASSERT_LE(0, self->fd);
 	memset(&api, 0xcc, sizeof(api));
 	api.size = sizeof(api);
+	api.flags = 0;
+	api.__reserved = 0;
 	api.api = MBX_API_VERSION;
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_API, &api));
 	EXPECT_EQ(MBX_API_VERSION, api.out_api);
-	EXPECT_EQ(0, api.out_reserved);
+	EXPECT_EQ(0, api.__reserved);
 }
 
 /* A newer caller is told the version the module speaks. */
@@ -145,6 +149,8 @@ TEST_F(dev, api_future_version)
 
 	memset(&api, 0xcc, sizeof(api));
 	api.size = sizeof(api);
+	api.flags = 0;
+	api.__reserved = 0;
 	api.api = MBX_API_VERSION + 1;
 	ASSERT_EQ(0, mbx_ioctl(self->dev, MBX_IOC_API, &api));
 	EXPECT_EQ(MBX_API_VERSION, api.out_api);
@@ -167,6 +173,8 @@ TEST_F(dev, api_larger_struct_zero_tail)
 
 	memset(&big, 0xcc, sizeof(big));
 	big.a.size = sizeof(big);
+	big.a.flags = 0;
+	big.a.__reserved = 0;
 	big.a.api = MBX_API_VERSION;
 	big.tail[0] = 0;
 	big.tail[1] = 0;
@@ -920,7 +928,7 @@ TEST_F(create_bad, rejected)
 	memset(&a, 0, sizeof(a));
 	a.size = variant->size ? variant->size : sizeof(a);
 	a.flags = variant->flags;
-	a.reserved = variant->reserved;
+	a.__reserved = variant->reserved;
 	a.nslots = variant->nslots;
 	a.slot_size = variant->slot_size;
 	a.mode = variant->mode;
@@ -1237,7 +1245,7 @@ TEST_F(box, open_reserved_nonzero)
 	struct mbx_open_args a;
 
 	open_args(&a, self->name);
-	a.reserved = 1;
+	a.__reserved = 1;
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->dev, MBX_IOC_BOX_OPEN, &a));
 }
 
@@ -1487,7 +1495,24 @@ static int nobody_acquire(void *arg)
 	return mbx_acquire(c->fd, MBX_WAIT_NONBLOCK, 1, 0, NULL);
 }
 
-TEST_F(box, access_checked_at_each_use)
+static int nobody_open_rw(void *arg)
+{
+	struct nobody_ctx *c = arg;
+	int dev, fd;
+
+	dev = mbx_dev_open();
+	if (dev < 0)
+		return dev;
+	fd = mbx_open(dev, c->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
+	close(dev);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+/* The mode is checked at open; an open fd keeps the access it carries. */
+TEST_F(box, access_carried_by_the_fd)
 {
 	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_MODE,
 				  .mode = 0666 };
@@ -1495,13 +1520,17 @@ TEST_F(box, access_checked_at_each_use)
 
 	NEED_ROOT();
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
+	EXPECT_EQ(0, as_nobody(nobody_open_rw, &c));
 	EXPECT_EQ(1, as_nobody(nobody_acquire, &c));
 	ASSERT_EQ(0, mbx_release(self->fd, 1));
-	/* The mode no longer grants it: refused though the fd has it. */
+	/* Narrowed: a new open is refused, the fd still works. */
 	s.mode = 0600;
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
-	EXPECT_EQ(-EACCES, as_nobody(nobody_acquire, &c));
-	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->fd, 1));
+	EXPECT_EQ(-EACCES, as_nobody(nobody_open_rw, &c));
+	EXPECT_EQ(1, as_nobody(nobody_acquire, &c));
+	/* The child's acquire was made through our session: ours to give. */
+	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->fd, 1));
+	EXPECT_EQ(0, mbx_release(self->fd, 1));
 }
 
 TEST_F(box, set_fields)
@@ -1528,7 +1557,7 @@ TEST_F(box, set_unknown_flag)
 TEST_F(box, set_reserved_nonzero)
 {
 	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_MODE,
-				  .mode = 0600, .reserved = 1 };
+				  .mode = 0600, .__reserved = 1 };
 
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
 }
@@ -1603,7 +1632,7 @@ TEST_F(box, reclaim_unknown_flag)
 
 TEST_F(box, reclaim_reserved_nonzero)
 {
-	struct mbx_reclaim_args a = { .size = sizeof(a), .reserved = 1 };
+	struct mbx_reclaim_args a = { .size = sizeof(a), .__reserved = 1 };
 
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_BOX_RECLAIM, &a));
 }
@@ -1641,7 +1670,7 @@ TEST_F(box, events_reserved_nonzero)
 	struct mbx_events_args a;
 
 	events_args(&a, ev, 2);
-	a.reserved = 1;
+	a.__reserved = 1;
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_EVENTS_READ, &a));
 }
 
@@ -1698,7 +1727,7 @@ TEST_F(box, acquire_reserved_nonzero)
 	struct mbx_acquire_args a;
 
 	acq_args(&a, MBX_WAIT_NONBLOCK, 0);
-	a.reserved = 1;
+	a.__reserved = 1;
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_SLOT_ACQUIRE, &a));
 }
 
@@ -1806,7 +1835,7 @@ TEST_F(box, release_unknown_flag)
 
 TEST_F(box, release_reserved_nonzero)
 {
-	struct mbx_release_args a = { .size = sizeof(a), .reserved = 1 };
+	struct mbx_release_args a = { .size = sizeof(a), .__reserved = 1 };
 
 	ASSERT_EQ(0, mbx_acquire(self->fd, 0, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_SLOT_RELEASE, &a));
@@ -1853,7 +1882,7 @@ TEST_F(box, submit_free_slot)
 TEST_F(box, submit_unknown_flag)
 {
 	struct mbx_submit_args a = { .size = sizeof(a),
-				     .flags = MBX_CALL_AT_MOST_ONCE << 1 };
+				     .flags = MBX_SUBMIT_COLLECT << 1 };
 
 	ASSERT_EQ(0, mbx_acquire(self->fd, 0, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_CALL_SUBMIT, &a));
@@ -1863,15 +1892,15 @@ TEST_F(box, submit_unknown_flag)
 TEST_F(box, submit_kernel_flag)
 {
 	struct mbx_submit_args a = { .size = sizeof(a),
-				     .flags = MBX_CALL_REDELIVERED };
+				     .call_flags = MBX_CALL_REDELIVERED };
 
 	ASSERT_EQ(0, mbx_acquire(self->fd, 0, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_CALL_SUBMIT, &a));
 }
 
-TEST_F(box, submit_reserved_nonzero)
+TEST_F(box, submit_call_flags_unknown)
 {
-	struct mbx_submit_args a = { .size = sizeof(a), .reserved = 1 };
+	struct mbx_submit_args a = { .size = sizeof(a), .call_flags = 1U << 31 };
 
 	ASSERT_EQ(0, mbx_acquire(self->fd, 0, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_CALL_SUBMIT, &a));
@@ -2029,7 +2058,7 @@ TEST_F(box, complete_unknown_flag)
 TEST_F(box, complete_reserved_nonzero)
 {
 	__u64 id = taken_call(_metadata, self->fd);
-	struct mbx_complete_args a = { .size = sizeof(a), .reserved = 1,
+	struct mbx_complete_args a = { .size = sizeof(a), .__reserved = 1,
 				       .call_id = id, .slot = 2 };
 
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_CALL_COMPLETE, &a));
@@ -2077,7 +2106,7 @@ TEST_F(box, collect_reserved_nonzero)
 {
 	struct mbx_collect_args a = { .size = sizeof(a),
 				      .flags = MBX_WAIT_NONBLOCK,
-				      .reserved = 1 };
+				      .__reserved = 1 };
 
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_CALL_COLLECT, &a));
 }
@@ -2209,7 +2238,7 @@ TEST_F(box, slot_info_all)
 		EXPECT_EQ(MBX_STATE_FREE, si[i].state);
 		EXPECT_EQ(0, si[i].call_id);
 		EXPECT_EQ(0, si[i].owner_pid);
-		EXPECT_EQ(0, si[i].reserved);
+		EXPECT_EQ(0, si[i].__reserved);
 	}
 	EXPECT_EQ(0xccccccccU, si[3].slot);
 }

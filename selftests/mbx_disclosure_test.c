@@ -106,7 +106,7 @@ static __u64 submit(int fd, __u32 slot, __u32 flags, __u32 len)
 {
 	struct mbx_submit_args s = {
 		.size = sizeof(s),
-		.flags = flags,
+		.call_flags = flags,
 		.slot = slot,
 		.opcode = 3,
 		.len = len,
@@ -380,6 +380,8 @@ TEST_F(disclosure, api_out_fields)
 	SETUP_DONE();
 	memset(&a, POISON, sizeof(a));
 	a.size = sizeof(a);
+	a.flags = 0;
+	a.__reserved = 0;
 	a.api = MBX_API_VERSION;
 	ASSERT_EQ(0, ioctl(self->dev, MBX_IOC_API, &a));
 	EXPECT_EQ(sizeof(a), a.size);
@@ -390,7 +392,8 @@ TEST_F(disclosure, api_out_fields)
 	EXPECT_EQ(param_get("max_slots"), a.out_max_slots);
 	EXPECT_EQ(param_get("max_slot_size"), a.out_max_slot_size);
 	EXPECT_EQ(param_get("max_box_bytes"), a.out_max_box_bytes);
-	EXPECT_EQ(0, a.out_reserved);
+	EXPECT_EQ(64, a.out_max_events);
+	EXPECT_EQ(0, a.__reserved);
 }
 
 TEST_F(disclosure, info_out_fields)
@@ -466,14 +469,14 @@ TEST_F(disclosure, acquire_out_fields)
 	a.slot = 5;
 	a.call_id = 0;
 	a.timeout_ns = 0;
-	a.reserved = 0;
+	a.__reserved = 0;
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_SLOT_ACQUIRE, &a));
 	EXPECT_EQ(sizeof(a), a.size);
 	EXPECT_EQ(MBX_WAIT_NONBLOCK, a.flags);
 	EXPECT_EQ(5, a.slot);
 	EXPECT_EQ(5, a.out_slot);
 	EXPECT_EQ(0, a.out_flags);
-	EXPECT_EQ(0, a.reserved);
+	EXPECT_EQ(0, a.__reserved);
 }
 
 TEST_F(disclosure, submit_out_fields)
@@ -490,7 +493,7 @@ TEST_F(disclosure, submit_out_fields)
 	a.slot = slot;
 	a.opcode = 9;
 	a.len = 10;
-	a.reserved = 0;
+	a.call_flags = 0;
 	a.user_data = 11;
 	a.timeout_ns = 0;
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_CALL_SUBMIT, &a));
@@ -528,11 +531,11 @@ TEST_F(disclosure, submit_collect_out_fields)
 	ASSERT_EQ(0, clock_gettime(CLOCK_MONOTONIC, &now));
 	memset(&a, POISON, sizeof(a));
 	a.size = sizeof(a);
-	a.flags = MBX_SUBMIT_COLLECT | MBX_SUBMIT_TIMEOUT;
+	a.flags = MBX_SUBMIT_COLLECT | MBX_WAIT_TIMEOUT;
 	a.slot = next;
 	a.opcode = 4;
 	a.len = 8;
-	a.reserved = 0;
+	a.call_flags = 0;
 	a.user_data = 12;
 	a.timeout_ns = (now.tv_sec + 10) * 1000000000ULL + now.tv_nsec;
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_CALL_SUBMIT, &a));
@@ -605,7 +608,7 @@ TEST_F(disclosure, collect_out_fields)
 	a.flags = MBX_WAIT_NONBLOCK;
 	a.call_id = 0;
 	a.slot = 0;
-	a.reserved = 0;
+	a.__reserved = 0;
 	a.timeout_ns = 0;
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_CALL_COLLECT, &a));
 	EXPECT_EQ(sizeof(a), a.size);
@@ -650,11 +653,11 @@ TEST_F(disclosure, reclaim_out_fields)
 	a.size = sizeof(a);
 	a.flags = 0;
 	a.min_age_ns = 0;
-	a.reserved = 0;
+	a.__reserved = 0;
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_BOX_RECLAIM, &a));
 	EXPECT_EQ(sizeof(a), a.size);
 	EXPECT_EQ(0, a.out_count);
-	EXPECT_EQ(0, a.reserved);
+	EXPECT_EQ(0, a.__reserved);
 }
 
 /* Entries in a larger size than the kernel knows: the rest is zeroed. */
@@ -703,7 +706,7 @@ TEST_F(disclosure, slot_info_entries)
 	EXPECT_EQ(getpid(), e[0].info.caller_pid);
 	EXPECT_EQ(0, e[0].info.callee_pid);
 	for (i = 0; i < NSLOTS; i++) {
-		EXPECT_EQ(0, e[i].info.reserved);
+		EXPECT_EQ(0, e[i].info.__reserved);
 		EXPECT_TRUE(all(e[i].future, 0, sizeof(e[i].future)));
 	}
 	for (i = 1; i < NSLOTS; i++) {
@@ -792,24 +795,24 @@ TEST_F(disclosure, event_entries)
 	a.events = UPTR(e);
 	a.count = 3;
 	a.event_size = sizeof(e[0]);
-	a.reserved = 0;
+	a.__reserved = 0;
 	ASSERT_EQ(0, ioctl(callee, MBX_IOC_EVENTS_READ, &a));
 	EXPECT_EQ(sizeof(a), a.size);
 	EXPECT_EQ(3, a.count);
 	EXPECT_EQ(1, a.out_count);
-	EXPECT_EQ(0, a.reserved);
+	EXPECT_EQ(0, a.__reserved);
 	EXPECT_EQ(id, e[0].ev.call_id);
 	EXPECT_EQ(MBX_EVENT_CANCEL, e[0].ev.type);
 	EXPECT_EQ(slot, e[0].ev.slot);
 	EXPECT_EQ(0, e[0].ev.status);
-	EXPECT_EQ(0, e[0].ev.reserved);
+	EXPECT_EQ(0, e[0].ev.__reserved);
 	EXPECT_TRUE(all(e[0].future, 0, sizeof(e[0].future)));
 	EXPECT_TRUE(all(&e[1], POISON, 2 * sizeof(e[0])));
 	close(callee);
 }
 
-/* The kernel copies back no more than the size userspace gave. */
-TEST_F(disclosure, no_write_beyond_size)
+/* A size below the whole struct is refused, and nothing is written. */
+TEST_F(disclosure, short_size_writes_nothing)
 {
 	struct {
 		struct mbx_info_args a;
@@ -820,10 +823,10 @@ TEST_F(disclosure, no_write_beyond_size)
 	memset(&buf, POISON, sizeof(buf));
 	buf.a.size = offsetof(struct mbx_info_args, out_nslots);
 	buf.a.flags = 0;
-	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_BOX_INFO, &buf.a));
-	EXPECT_EQ(0, strcmp((char *)buf.a.out_name, self->name));
-	EXPECT_TRUE(all(&buf.a.out_nslots, POISON,
-			sizeof(buf) - offsetof(struct mbx_info_args, out_nslots)));
+	EXPECT_EQ(-1, ioctl(self->fd, MBX_IOC_BOX_INFO, &buf.a));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_TRUE(all(&buf.a.out_name, POISON,
+			sizeof(buf) - offsetof(struct mbx_info_args, out_name)));
 }
 
 /* A larger struct than the kernel knows: its tail stays as given (zero). */

@@ -510,7 +510,7 @@ static void op_create(struct worker *w)
 	a.slot_size = chance(w, 85) ? MBX_SLOT_ALIGN * (1 + below(w, 8)) :
 		      below(w, 2) ? MBX_SLOT_ALIGN * below(w, 128) : rnd(w);
 	a.mode = chance(w, 80) ? 0666 : chance(w, 80) ? rnd(w) & 0666 : rnd(w);
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	a.reclaim_ns = chance(w, 70) ? 0 : below(w, 2) ? below(w, 5000000) : rnd(w);
 	fd = issue(w, w->dev, MBX_IOC_BOX_CREATE, &a, sizeof(a), 0);
 	if (fd >= 0)
@@ -528,7 +528,7 @@ static void op_open(struct worker *w)
 	a.flags = pick_flags(w, MBX_OPEN_CLOEXEC);
 	a.access = chance(w, 90) ? (chance(w, 25) ? MBX_ACCESS_READ :
 				   MBX_ACCESS_READ | MBX_ACCESS_WRITE) : rnd(w);
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	fd = issue(w, w->dev, MBX_IOC_BOX_OPEN, &a, sizeof(a), 0);
 	if (fd >= 0)
 		adopt_fd(w, fd);
@@ -727,7 +727,7 @@ static void op_set(struct worker *w, struct wbox *b)
 	a.uid = below(w, 2) ? 0 : below(w, 2) ? UID_OTHER : rnd(w);
 	a.gid = below(w, 2) ? 0 : below(w, 2) ? UID_OTHER : rnd(w);
 	a.mode = chance(w, 80) ? 0666 : chance(w, 80) ? rnd(w) & 0666 : rnd(w);
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	a.reclaim_ns = chance(w, 50) ? 0 : below(w, 2) ? below(w, 5000000) : rnd(w);
 	issue(w, b->fd, MBX_IOC_BOX_SET, &a, sizeof(a), 0);
 }
@@ -746,7 +746,7 @@ static void op_reclaim(struct worker *w, struct wbox *b)
 
 	a.flags = pick_flags(w, 0);
 	a.min_age_ns = below(w, 2) ? 0 : below(w, 2) ? below(w, 10000000) : rnd(w);
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	issue(w, b->fd, MBX_IOC_BOX_RECLAIM, &a, sizeof(a), 0);
 }
 
@@ -765,7 +765,7 @@ static void op_acquire(struct worker *w, struct wbox *b)
 	}
 	pick_wait(w, &a.flags, &a.timeout_ns);
 	a.flags |= pick_flags(w, 0);
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	if (chance(w, 3))
 		a.slot = rnd(w);
 	if (!issue(w, b->fd, MBX_IOC_SLOT_ACQUIRE, &a, sizeof(a), 0) && w->back)
@@ -778,7 +778,7 @@ static void op_release(struct worker *w, struct wbox *b)
 
 	a.flags = pick_flags(w, 0);
 	a.slot = pick_slot(w, b);
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	issue(w, b->fd, MBX_IOC_SLOT_RELEASE, &a, sizeof(a), 0);
 }
 
@@ -833,18 +833,17 @@ static void op_submit(struct worker *w, struct wbox *b)
 {
 	struct mbx_submit_args a = { .size = sizeof(a) };
 
-	a.flags = pick_flags(w, MBX_CALL_AT_MOST_ONCE | MBX_SUBMIT_COLLECT |
-			     MBX_SUBMIT_TIMEOUT);
+	a.flags = pick_flags(w, MBX_SUBMIT_COLLECT | MBX_WAIT_TIMEOUT);
 	if ((a.flags & MBX_SUBMIT_COLLECT) && !sh->may_block)
-		a.flags |= MBX_SUBMIT_TIMEOUT;
-	if (a.flags & MBX_SUBMIT_TIMEOUT)
+		a.flags |= MBX_WAIT_TIMEOUT;
+	if (a.flags & MBX_WAIT_TIMEOUT)
 		a.timeout_ns = now_ns() + below(w, 2000000);
 	if (chance(w, 3))
 		a.timeout_ns = rnd(w);
 	a.slot = pick_slot(w, b);
 	a.opcode = rnd(w);
 	a.len = chance(w, 90) ? below(w, b->slot_size + 1) : rnd(w);
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.call_flags = chance(w, 95) ? (chance(w, 20) ? MBX_CALL_AT_MOST_ONCE : 0) : rnd(w);
 	a.user_data = rnd(w);
 	scribble(w, b, a.slot, 0);
 	if (!issue(w, b->fd, MBX_IOC_CALL_SUBMIT, &a, sizeof(a), 0) && w->back) {
@@ -896,7 +895,7 @@ static void op_complete(struct worker *w, struct wbox *b)
 	a.flags = pick_flags(w, 0);
 	a.len = chance(w, 90) ? below(w, b->slot_size + 1) : rnd(w);
 	a.status = chance(w, 85) ? -(int)below(w, 140) : (int)rnd(w);
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	scribble(w, b, a.slot, 1);
 	issue(w, b->fd, MBX_IOC_CALL_COMPLETE, &a, sizeof(a), 0);
 }
@@ -911,7 +910,7 @@ static void op_collect(struct worker *w, struct wbox *b)
 	}
 	pick_wait(w, &a.flags, &a.timeout_ns);
 	a.flags |= pick_flags(w, 0);
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	if (!issue(w, b->fd, MBX_IOC_CALL_COLLECT, &a, sizeof(a), 0) && w->back)
 		b->owned = a.out_call.slot;
 }
@@ -936,7 +935,7 @@ static void op_events(struct worker *w, struct wbox *b)
 	a.count = chance(w, 90) ? below(w, 80) : rnd(w);
 	a.event_size = chance(w, 85) ? sizeof(struct mbx_event) :
 		       below(w, 2) ? 8 * below(w, 8) : rnd(w) & 0x1fff;
-	a.reserved = chance(w, 95) ? 0 : rnd(w);
+	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	if (a.events == (__u64)(unsigned long)buf &&
 	    a.count * (__u64)a.event_size > (__u64)w->page && chance(w, 70))
 		a.count = w->page / (a.event_size ? a.event_size : 1);
@@ -1016,10 +1015,10 @@ static void op_call(struct worker *w, struct wbox *b)
 	b->owned = q.out_slot;
 	scribble(w, b, q.out_slot, 0);
 	s.slot = q.out_slot;
-	s.flags = chance(w, 20) ? MBX_CALL_AT_MOST_ONCE : 0;
+	s.call_flags = chance(w, 20) ? MBX_CALL_AT_MOST_ONCE : 0;
 	if (chance(w, 30)) {
 		/* and collect a reply of this fd's, in the same call */
-		s.flags |= MBX_SUBMIT_COLLECT | MBX_SUBMIT_TIMEOUT;
+		s.flags |= MBX_SUBMIT_COLLECT | MBX_WAIT_TIMEOUT;
 		s.timeout_ns = now_ns() + below(w, 2000000);
 	}
 	s.opcode = below(w, 4);
@@ -1557,7 +1556,7 @@ static void check_box(struct __test_metadata *_metadata, int fd,
 		EXPECT_EQ(0, a[i].owner_pid);
 		EXPECT_EQ(0, a[i].callee_pid);
 		EXPECT_EQ(0, a[i].caller_pid);
-		EXPECT_EQ(0, a[i].reserved);
+		EXPECT_EQ(0, a[i].__reserved);
 		if (a[i].state == MBX_STATE_REPLIED)
 			EXPECT_GE(0, a[i].status);
 	}

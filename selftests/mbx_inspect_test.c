@@ -210,7 +210,7 @@ static int submit_op(int fd, int i, __u64 *id)
 
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
-	a.flags = calls[i].flags;
+	a.call_flags = calls[i].flags;
 	a.slot = calls[i].slot;
 	a.opcode = calls[i].opcode;
 	a.len = calls[i].len;
@@ -381,7 +381,7 @@ TEST_F(scene, slot_info_shows_the_known_state)
 
 	for (i = 0; i < NSLOTS; i++) {
 		EXPECT_EQ((__u32)i, si[i].slot);
-		EXPECT_EQ(0, si[i].reserved);
+		EXPECT_EQ(0, si[i].__reserved);
 	}
 
 	/* Owned, never called. */

@@ -225,7 +225,7 @@ TEST_F(notify, caller_learns_callee_died)
 	EXPECT_EQ(id, ev[0].call_id);
 	EXPECT_EQ(slot, ev[0].slot);
 	EXPECT_EQ(0, ev[0].status);
-	EXPECT_EQ(0, ev[0].reserved);
+	EXPECT_EQ(0, ev[0].__reserved);
 	/* Read once: gone from the queue. */
 	EXPECT_EQ(0, epoll_wait(ep, &got, 1, 0));
 	EXPECT_EQ(0, events_read(self->b.fd, ev, 4));

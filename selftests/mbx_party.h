@@ -210,7 +210,7 @@ static inline int call_submit(int fd, __u32 slot, __u32 len, __u32 flags,
 
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
-	a.flags = flags;
+	a.call_flags = flags;
 	a.slot = slot;
 	a.opcode = OPCODE;
 	a.len = len;

@@ -399,7 +399,7 @@ static int caller_submit_collect(struct caller *c, __u64 deadline,
 {
 	struct mbx_submit_args s = {
 		.size = sizeof(s),
-		.flags = MBX_SUBMIT_COLLECT | MBX_SUBMIT_TIMEOUT,
+		.flags = MBX_SUBMIT_COLLECT | MBX_WAIT_TIMEOUT,
 		.slot = *slot,
 		.timeout_ns = deadline,
 	};
@@ -639,7 +639,7 @@ static void callee_main(struct box *b, unsigned int idx)
 				break;
 			continue;
 		}
-		if (t.done_call_id || t.out_flags) {
+		if (t.done_call_id || (t.out_flags & ~MBX_TAKEN_DONE)) {
 			fail("box %u: take left done_call_id %llu out_flags %x",
 			     b->index, (unsigned long long)t.done_call_id,
 			     t.out_flags);

@@ -151,7 +151,7 @@ static int caller_call(int fd, int s, int i, __u64 deadline, int combined,
 	}
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
-	a.flags = MBX_SUBMIT_COLLECT | MBX_SUBMIT_TIMEOUT;
+	a.flags = MBX_SUBMIT_COLLECT | MBX_WAIT_TIMEOUT;
 	a.slot = s;
 	a.opcode = 1;
 	a.len = sizeof(__u64);

@@ -1271,7 +1271,7 @@ static int cmd_cancel(int argc, char **argv)
 		return usage_error("slot %" PRIu64 " is out of range: '%s' has %" PRIu32 " slots",
 				   slot, name, mb.nslots);
 	}
-	ret = mailbox_cancel(&mb, slot, id);
+	ret = mailbox_cancel(&mb, &(struct mbx_call){ .slot = slot, .call_id = id });
 	mailbox_close(&mb);
 	switch (ret) {
 	case MBX_STATE_PENDING:
