@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mailbox.h"
@@ -271,39 +272,51 @@ int mailbox_set(struct mailbox *mb, uint32_t flags, uint32_t uid,
 
 /* ---- Caller ---- */
 
-int mailbox_acquire(struct mailbox *mb, int slot, uint32_t flags,
+int mailbox_acquire(struct mailbox *mb, uint32_t slot, uint32_t flags,
 		    uint64_t timeout_ns, uint32_t *out_flags)
 {
 	struct mbx_acquire_args args = {
 		.size = sizeof(args),
 		.flags = flags,
+		.slot = slot,
 		.timeout_ns = timeout_ns,
 	};
 	int ret;
 
-	if (slot < 0)
-		args.flags |= MBX_ACQUIRE_ANY;
-	else
-		args.slot = slot;
+	/* Taking a pending call back is mailbox_revoke(), which names it. */
+	if (flags & MBX_ACQUIRE_CALL)
+		return -EINVAL;
 	ret = mbx_ioctl(mb->fd, MBX_IOC_SLOT_ACQUIRE, &args);
 	if (ret < 0)
 		return ret;
 	if (out_flags)
 		*out_flags = args.out_flags;
-	return args.out_slot;
+	/* Slots are below MBX_SLOTS_LIMIT: the index fits an int. */
+	return (int)args.out_slot;
 }
 
-int mailbox_submit(struct mailbox *mb, uint32_t slot, uint32_t opcode,
-		   uint32_t len, uint64_t user_data, uint32_t flags,
-		   uint64_t *call_id)
+/*
+ * The properties a caller stores with a call, from call->flags. The bits
+ * the kernel reports about a call it delivered (redelivered, caller gone,
+ * cancel requested, adopted) are dropped, so that the struct a reply was
+ * collected into can carry the next call as it is; every other bit
+ * reaches the kernel unchanged, which rejects what it does not know.
+ */
+static uint32_t mbx_call_flags(const struct mbx_call *call)
+{
+	return call->flags & ~(MBX_CALL_REDELIVERED | MBX_CALL_CALLER_GONE |
+			       MBX_CALL_CANCEL_REQ | MBX_CALL_ADOPTED);
+}
+
+int mailbox_submit(struct mailbox *mb, struct mbx_call *call)
 {
 	struct mbx_submit_args args = {
 		.size = sizeof(args),
-		.flags = flags,
-		.slot = slot,
-		.opcode = opcode,
-		.len = len,
-		.user_data = user_data,
+		.slot = call->slot,
+		.opcode = call->opcode,
+		.len = call->len,
+		.call_flags = mbx_call_flags(call),
+		.user_data = call->user_data,
 	};
 	int ret;
 
@@ -311,13 +324,14 @@ int mailbox_submit(struct mailbox *mb, uint32_t slot, uint32_t opcode,
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_SUBMIT, &args);
 	if (ret < 0)
 		return ret;
-	if (call_id)
-		*call_id = args.out_call_id;
+	/* A revised (EDIT) call keeps its id: the kernel returns it. */
+	call->call_id = args.out_call_id;
 	return 0;
 }
 
-int mailbox_collect(struct mailbox *mb, int slot, uint64_t call_id,
-		    uint32_t flags, uint64_t timeout_ns, struct mbx_call *call)
+int mailbox_collect(struct mailbox *mb, const struct mbx_call *which,
+		    uint32_t flags, uint64_t timeout_ns,
+		    struct mbx_call *reply)
 {
 	struct mbx_collect_args args = {
 		.size = sizeof(args),
@@ -326,51 +340,55 @@ int mailbox_collect(struct mailbox *mb, int slot, uint64_t call_id,
 	};
 	int ret;
 
-	if (slot >= 0) {
+	/* Which call is said by @which, not by a flag. */
+	if (flags & MBX_COLLECT_CALL)
+		return -EINVAL;
+	if (which) {
 		args.flags |= MBX_COLLECT_CALL;
-		args.slot = slot;
-		args.call_id = call_id;
+		args.slot = which->slot;
+		args.call_id = which->call_id;
 	}
 	/* On success the reply plane may be read: the callee's stores precede. */
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_COLLECT, &args);
 	if (ret < 0)
 		return ret;
-	*call = args.out_call;
+	/* @which was read into args above: @reply may be the same struct. */
+	*reply = args.out_call;
 	return 0;
 }
 
-int mailbox_submit_collect(struct mailbox *mb, uint32_t slot, uint32_t opcode,
-			   uint32_t len, uint64_t user_data, uint32_t flags,
-			   uint64_t timeout_ns, uint64_t *call_id,
+int mailbox_submit_collect(struct mailbox *mb, struct mbx_call *call,
+			   uint32_t flags, uint64_t timeout_ns,
 			   struct mbx_call *reply)
 {
 	struct mbx_submit_args args = {
 		.size = sizeof(args),
 		.flags = flags | MBX_SUBMIT_COLLECT,
-		.slot = slot,
-		.opcode = opcode,
-		.len = len,
-		.user_data = user_data,
+		.slot = call->slot,
+		.opcode = call->opcode,
+		.len = call->len,
+		.call_flags = mbx_call_flags(call),
+		.user_data = call->user_data,
 		.timeout_ns = timeout_ns,
 	};
 	int ret;
 
 	/*
-	 * Publishes the call plane of @slot, as mailbox_submit(), then on
-	 * success the reply plane of reply->slot may be read, as after
+	 * Publishes the call plane of call->slot, as mailbox_submit(), then
+	 * on success the reply plane of reply->slot may be read, as after
 	 * mailbox_collect().
 	 */
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_SUBMIT, &args);
 	/*
 	 * The kernel writes out_call_id once the call is submitted, before
-	 * it waits: a failed wait (ETIMEDOUT, EINTR) leaves the call
+	 * it waits: a failed wait (EAGAIN, ETIMEDOUT, EINTR) leaves the call
 	 * submitted, and its id tells so. Ids are never 0: 0 says that
 	 * nothing was submitted.
 	 */
-	if (call_id)
-		*call_id = args.out_call_id;
+	call->call_id = args.out_call_id;
 	if (ret < 0)
 		return ret;
+	/* Last: @reply may be @call, and the reply is what it holds then. */
 	*reply = args.out_reply;
 	return 0;
 }
@@ -405,86 +423,90 @@ int mailbox_take(struct mailbox *mb, uint32_t flags, uint64_t timeout_ns,
 	return 0;
 }
 
-int mailbox_complete(struct mailbox *mb, uint32_t slot, uint64_t call_id,
+int mailbox_complete(struct mailbox *mb, const struct mbx_call *done,
 		     int32_t status, uint32_t len)
 {
 	struct mbx_complete_args args = {
 		.size = sizeof(args),
-		.call_id = call_id,
-		.slot = slot,
+		.call_id = done->call_id,
+		.slot = done->slot,
 		.len = len,
 		.status = status,
 	};
 
-	/* The reply plane was written with plain stores: this ioctl publishes. */
+	/*
+	 * The reply plane was written with plain stores: this ioctl
+	 * publishes. -ECANCELED: answered all the same, as cancelled.
+	 */
 	return mbx_ioctl(mb->fd, MBX_IOC_CALL_COMPLETE, &args);
 }
 
-int mailbox_complete_take(struct mailbox *mb, uint32_t slot,
-			  uint64_t call_id, int32_t status, uint32_t len,
-			  uint32_t flags, uint64_t timeout_ns,
-			  struct mbx_call *call, uint32_t *out_flags)
+int mailbox_complete_take(struct mailbox *mb, struct mbx_call *done,
+			  int32_t status, uint32_t len, uint32_t flags,
+			  uint64_t timeout_ns, struct mbx_call *next)
 {
 	struct mbx_take_args args = {
 		.size = sizeof(args),
 		.flags = flags | MBX_TAKE_COMPLETE,
 		.timeout_ns = timeout_ns,
-		.done_call_id = call_id,
-		.done_slot = slot,
-		.done_len = len,
-		.done_status = status,
 	};
-	uint32_t done;
 	int ret;
 
-	/* Publishes the reply plane of @slot, then as mailbox_take(). */
+	/* No call to answer (none, or answered already): just take. */
+	if (done && done->call_id) {
+		args.done_call_id = done->call_id;
+		args.done_slot = done->slot;
+		args.done_len = len;
+		args.done_status = status;
+	}
+	/* Publishes the reply plane of done->slot, then as mailbox_take(). */
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_TAKE, &args);
 	/*
-	 * Once the call is answered, before it waits, the kernel zeroes
-	 * done_call_id in our copy of the arguments (and writes out_flags):
-	 * that is how a failed wait (or a restarted one) tells an answered
-	 * call from an unanswered one. A call_id of 0 asks for no answer.
+	 * Once the call is answered, before it waits, the kernel writes
+	 * MBX_TAKEN_DONE to out_flags (and 0 to done_call_id) in our copy of
+	 * the arguments: a failed wait (or a restarted one) still tells an
+	 * answered call from an unanswered one. Forget the answered call
+	 * first, so that a retry never answers it twice; then @next, which
+	 * may be @done, gets the call taken.
 	 */
-	done = (call_id && !args.done_call_id) ? MAILBOX_TAKEN_DONE : 0;
-	if (ret < 0) {
-		if (out_flags)
-			*out_flags = done ? (args.out_flags | done) : 0;
+	if (args.out_flags & MBX_TAKEN_DONE)
+		done->call_id = 0;
+	if (ret < 0)
 		return ret;
-	}
-	if (out_flags)
-		*out_flags = args.out_flags | done;
-	*call = args.out_call;
-	return 0;
+	*next = args.out_call;
+	return (int)args.out_flags;
 }
 
 /* ---- Revocation ---- */
 
-int mailbox_revoke(struct mailbox *mb, uint32_t slot, uint64_t call_id)
+int mailbox_revoke(struct mailbox *mb, const struct mbx_call *call)
 {
 	struct mbx_acquire_args args = {
 		.size = sizeof(args),
 		.flags = MBX_ACQUIRE_CALL,
-		.slot = slot,
-		.call_id = call_id,
+		.slot = call->slot,
+		.call_id = call->call_id,
 	};
+	int ret;
 
 	/* On success the call plane may be rewritten until the next submit. */
-	return mbx_ioctl(mb->fd, MBX_IOC_SLOT_ACQUIRE, &args);
+	ret = mbx_ioctl(mb->fd, MBX_IOC_SLOT_ACQUIRE, &args);
+	return ret < 0 ? ret : 0;
 }
 
-int mailbox_cancel(struct mailbox *mb, uint32_t slot, uint64_t call_id)
+int mailbox_cancel(struct mailbox *mb, const struct mbx_call *call)
 {
 	struct mbx_cancel_args args = {
 		.size = sizeof(args),
-		.call_id = call_id,
-		.slot = slot,
+		.call_id = call->call_id,
+		.slot = call->slot,
 	};
 	int ret;
 
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_CANCEL, &args);
 	if (ret < 0)
 		return ret;
-	return args.out_state;
+	return (int)args.out_state;
 }
 
 /* ---- Recovery and inspection ---- */
@@ -543,6 +565,23 @@ int mailbox_reclaim(struct mailbox *mb, uint64_t min_age_ns)
 	if (ret < 0)
 		return ret;
 	return args.out_count;
+}
+
+/*
+ * clock_gettime() of CLOCK_MONOTONIC is answered by the vDSO, without a
+ * system call, wherever the clock source allows it. A deadline past what
+ * 64 bits hold is the farthest one (the kernel waits until a signal).
+ */
+uint64_t mailbox_deadline(uint64_t rel_ns)
+{
+	struct timespec ts;
+	int saved = errno;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	errno = saved;
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return rel_ns > UINT64_MAX - now ? UINT64_MAX : now + rel_ns;
 }
 
 /* ---- Event loops ---- */
