@@ -64,11 +64,11 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_stop };
 	unsigned long calls = 0, taken = 0, seconds = 0;
 	const char *name = "example";
-	uint64_t done_id = 0;
-	uint32_t done_slot = 0, done_len = 0, out_flags;
+	uint32_t done_len = 0;
 	int32_t done_status = 0;
 	struct mailbox mb;
-	struct mbx_call call;
+	/* The call taken last time, to answer; call_id 0: none. */
+	struct mbx_call call = { .call_id = 0 };
 	int opt, ret, rc = 0;
 
 	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
@@ -105,12 +105,13 @@ int main(int argc, char **argv)
 		uint64_t deadline = seconds ?
 			mailbox_deadline(seconds * 1000000000ULL) : 0;
 
-		/* done_id 0 (the first time): nothing to answer, only take. */
-		ret = mailbox_complete_take(&mb, done_slot, done_id,
-					    done_status, done_len, wflags,
-					    deadline, &call, &out_flags);
-		if (out_flags & MAILBOX_TAKEN_DONE)
-			done_id = 0;
+		/*
+		 * call_id 0 (the first time): nothing to answer, only take.
+		 * Once the call is answered the library zeroes call.call_id,
+		 * even if the wait then fails: a retry never answers twice.
+		 */
+		ret = mailbox_complete_take(&mb, &call, done_status, done_len,
+					    wflags, deadline, &call);
 		if (ret == -EINTR)
 			continue;
 		if (ret < 0) {
@@ -123,13 +124,10 @@ int main(int argc, char **argv)
 			printf("callee: call %llu redelivered (delivery %u)\n",
 			       (unsigned long long)call.call_id, call.delivery);
 		done_status = serve(&mb, &call, &done_len);
-		done_slot = call.slot;
-		done_id = call.call_id;
 	}
 	/* The last call taken is still ours to answer. */
-	if (done_id) {
-		ret = mailbox_complete(&mb, done_slot, done_id, done_status,
-				       done_len);
+	if (call.call_id) {
+		ret = mailbox_complete(&mb, &call, done_status, done_len);
 		if (ret < 0 && ret != -ECANCELED) {
 			fprintf(stderr, "callee: complete: %s\n",
 				strerror(-ret));

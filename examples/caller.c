@@ -41,10 +41,15 @@ static void payload(char *buf, size_t size, unsigned long n, int upper)
 static int send_call(struct mailbox *mb, uint32_t slot, unsigned long n)
 {
 	char *plane = mailbox_call_plane(mb, slot);
+	struct mbx_call call = {
+		.slot = slot,
+		.opcode = OP_UPPER,
+		.user_data = n,
+	};
 
 	payload(plane, mb->slot_size, n, 0);
-	return mailbox_submit(mb, slot, OP_UPPER, strlen(plane) + 1, n, 0,
-			      NULL);
+	call.len = strlen(plane) + 1;
+	return mailbox_submit(mb, &call);
 }
 
 int main(int argc, char **argv)
@@ -97,11 +102,12 @@ int main(int argc, char **argv)
 	 */
 	while (sent < calls && sent < inflight) {
 		if (sent)
-			ret = mailbox_acquire(&mb, MAILBOX_ANY_SLOT,
-					      MBX_WAIT_NONBLOCK, 0, NULL);
+			ret = mailbox_acquire(&mb, 0,
+					      MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK,
+					      0, NULL);
 		else
-			ret = mailbox_acquire(&mb, MAILBOX_ANY_SLOT,
-					      MBX_WAIT_TIMEOUT,
+			ret = mailbox_acquire(&mb, 0,
+					      MBX_ACQUIRE_ANY | MBX_WAIT_TIMEOUT,
 					      mailbox_deadline(seconds * SEC),
 					      NULL);
 		if (ret == -EAGAIN)
@@ -120,8 +126,7 @@ int main(int argc, char **argv)
 	while (got < sent) {
 		const char *answer;
 
-		ret = mailbox_collect(&mb, MAILBOX_ANY_SLOT, 0,
-				      MBX_WAIT_TIMEOUT,
+		ret = mailbox_collect(&mb, NULL, MBX_WAIT_TIMEOUT,
 				      mailbox_deadline(seconds * SEC), &reply);
 		if (ret < 0) {
 			fprintf(stderr, "caller: collect: %s\n", strerror(-ret));
