@@ -14,7 +14,7 @@
  *              an eventfd per queue to wake the side that waits
  *   seqpacket  AF_UNIX SOCK_SEQPACKET socketpairs, laid out as the pipes
  *   mq         POSIX message queues, laid out as the pipes
- *   sysv       the seed's literal embodiment (Fig. 5): a SysV shared
+ *   sysv       the two-step call built from System V IPC: a SysV shared
  *              memory segment of slots, a SysV binary semaphore per slot
  *              for exclusive access and counting semaphores for the
  *              wakeups (one for the calls, one per caller for the
@@ -870,7 +870,7 @@ static int efd_quit(struct run *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* SysV shared memory and semaphores: the seed's Fig. 5                 */
+/* SysV shared memory and semaphores: the two-step call without a module */
 
 enum { SV_FREE, SV_PENDING, SV_TAKEN, SV_REPLIED };
 
@@ -1180,8 +1180,9 @@ static int mbx_init(struct worker *w)
 		return 0;
 	/* A caller owns its slots for the whole run: it never releases. */
 	for (i = 0; i < w->r->c->depth; i++) {
-		ret = mailbox_acquire(&p->mb, MAILBOX_ANY_SLOT,
-				      MBX_WAIT_NONBLOCK, 0, NULL);
+		ret = mailbox_acquire(&p->mb, 0,
+				      MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK,
+				      0, NULL);
 		if (ret < 0)
 			return ret;
 		p->slot[i] = ret;
@@ -1200,10 +1201,15 @@ static struct bmsg *mbx_req(struct worker *w, int i)
 static int mbx_submit(struct worker *w, int i)
 {
 	struct mbx_priv *p = w->priv;
+	struct mbx_call call = {
+		.slot = p->slot[i],
+		.opcode = OP_CALL,
+		.len = MSG_SIZE,
+		.user_data = i,
+	};
 
 	nsys++;
-	return mailbox_submit(&p->mb, p->slot[i], OP_CALL, MSG_SIZE, i, 0,
-			      NULL);
+	return mailbox_submit(&p->mb, &call);
 }
 
 /* A collected reply: its in-flight index and where to read it. */
@@ -1231,7 +1237,7 @@ static int mbx_collect(struct worker *w, int *i, const struct bmsg **rep)
 	int ret;
 
 	nsys++;
-	ret = mailbox_collect(&p->mb, MAILBOX_ANY_SLOT, 0, 0, 0, &call);
+	ret = mailbox_collect(&p->mb, NULL, 0, 0, &call);
 	if (ret)
 		return ret;
 	return mbx_reply(w, &call, i, rep);
@@ -1242,12 +1248,16 @@ static int mbx_submit_collect(struct worker *w, int i, int *j,
 			      const struct bmsg **rep)
 {
 	struct mbx_priv *p = w->priv;
-	struct mbx_call call;
+	struct mbx_call call = {
+		.slot = p->slot[i],
+		.opcode = OP_CALL,
+		.len = MSG_SIZE,
+		.user_data = i,
+	};
 	int ret;
 
 	nsys++;
-	ret = mailbox_submit_collect(&p->mb, p->slot[i], OP_CALL, MSG_SIZE, i,
-				     0, 0, NULL, &call);
+	ret = mailbox_submit_collect(&p->mb, &call, 0, 0, &call);
 	if (ret)
 		return ret;
 	return mbx_reply(w, &call, j, rep);
@@ -1257,17 +1267,15 @@ static int mbx_take(struct worker *w, bool answer, const struct bmsg **req,
 		    struct bmsg **rep)
 {
 	struct mbx_priv *p = w->priv;
-	uint32_t of;
 	int ret;
 
 	nsys++;
 	if (answer)
-		ret = mailbox_complete_take(&p->mb, p->cur.slot,
-					    p->cur.call_id, 0, MSG_SIZE, 0, 0,
-					    &p->cur, &of);
+		ret = mailbox_complete_take(&p->mb, &p->cur, 0, MSG_SIZE, 0, 0,
+					    &p->cur);
 	else
 		ret = mailbox_take(&p->mb, 0, 0, &p->cur);
-	if (ret)
+	if (ret < 0)
 		return ret;
 	/* TAKEN by this session: read the call plane, write the reply's. */
 	*req = mailbox_call_plane(&p->mb, p->cur.slot);
@@ -1280,23 +1288,25 @@ static int mbx_quit_done(struct worker *w)
 	struct mbx_priv *p = w->priv;
 
 	nsys++;
-	return mailbox_complete(&p->mb, p->cur.slot, p->cur.call_id, 0, 0);
+	return mailbox_complete(&p->mb, &p->cur, 0, 0);
 }
 
 static int mbx_quit(struct run *r)
 {
 	struct mbx_priv *p = r->priv;
+	struct mbx_call call = { .opcode = OP_CALL, .len = MSG_SIZE };
 	struct bmsg *q;
 	int slot, ret;
 
-	slot = mailbox_acquire(&p->parent, MAILBOX_ANY_SLOT, MBX_WAIT_NONBLOCK,
-			       0, NULL);
+	slot = mailbox_acquire(&p->parent, 0,
+			       MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK, 0, NULL);
 	if (slot < 0)
 		return slot;
 	q = mailbox_call_plane(&p->parent, slot);
 	memset(q, 0, sizeof(*q));
 	q->seq = SEQ_QUIT;
-	ret = mailbox_submit(&p->parent, slot, OP_CALL, MSG_SIZE, 0, 0, NULL);
+	call.slot = slot;
+	ret = mailbox_submit(&p->parent, &call);
 	return ret;
 }
 
@@ -1315,7 +1325,7 @@ static const struct mech mechs[] = {
 	{ "mq", "POSIX message queues", mq_setup, mq_teardown, mq_init,
 	  copy_req, mq_submit, mq_collect, mq_take, nothing_to_finish,
 	  mq_quit, NULL },
-	{ "sysv", "SysV shm + semaphores (seed Fig. 5)", sv_setup,
+	{ "sysv", "SysV shm + semaphores", sv_setup,
 	  sv_teardown, sv_init, copy_req, sv_submit, sv_collect, sv_take,
 	  nothing_to_finish, sv_quit, NULL },
 	{ "mailbox", "/dev/mailbox (libmailbox)", mbx_setup, mbx_teardown,

@@ -80,16 +80,14 @@ static void pmd(bool crash)
 {
 	static uint32_t limit[NLUNS] = { ~0u, ~0u, ~0u, ~0u };
 	struct mailbox pm;
-	struct mbx_call c = { 0 };
-	uint64_t done_id = 0;
-	uint32_t done_slot = 0, done_len = 0;
+	struct mbx_call c = { 0 };	/* the call to answer (call_id 0: none) */
+	uint32_t done_len = 0;
 	int served = 0, ret;
 
 	open_box(&pm, "sla.pm");
 	for (;;) {
-		ret = mailbox_complete_take(&pm, done_slot, done_id, 0,
-					    done_len, 0, 0, &c, NULL);
-		if (ret)
+		ret = mailbox_complete_take(&pm, &c, 0, done_len, 0, 0, &c);
+		if (ret < 0)
 			die("pmd take", ret);
 		if (crash && ++served == CRASH_AT)
 			raise(SIGKILL);	/* holding call c */
@@ -103,8 +101,6 @@ static void pmd(bool crash)
 		rp->iops = demand[rq->lun % NLUNS] < rp->limit ?
 			   demand[rq->lun % NLUNS] : rp->limit;
 		rp->latency_us = latency_us(limit);
-		done_slot = c.slot;
-		done_id = c.call_id;
 		done_len = sizeof(*rp);
 	}
 }
@@ -115,19 +111,15 @@ static void dbm(void)
 	uint32_t samples[NLUNS] = { 0 }, max[NLUNS] = { 0 };
 	uint64_t sum[NLUNS] = { 0 };
 	struct mailbox db;
-	struct mbx_call c = { 0 };
-	uint64_t done_id = 0;
-	uint32_t done_slot = 0, done_len = 0;
+	struct mbx_call c = { 0 };	/* the call to answer (call_id 0: none) */
+	uint32_t done_len = 0;
 	int ret;
 
 	open_box(&db, "sla.db");
 	for (;;) {
-		ret = mailbox_complete_take(&db, done_slot, done_id, 0,
-					    done_len, 0, 0, &c, NULL);
-		if (ret)
+		ret = mailbox_complete_take(&db, &c, 0, done_len, 0, 0, &c);
+		if (ret < 0)
 			die("dbm take", ret);
-		done_slot = c.slot;
-		done_id = c.call_id;
 		done_len = 0;
 		if (c.opcode == DB_STORE) {
 			struct store_req *rq = mailbox_call_plane(&db, c.slot);
@@ -154,17 +146,22 @@ static void dbm(void)
 static uint64_t call(struct mailbox *mb, uint32_t opcode, const void *req,
 		     uint32_t len, uint64_t user_data)
 {
-	uint64_t id;
+	struct mbx_call c = {
+		.opcode = opcode,
+		.len = len,
+		.user_data = user_data,
+	};
 	int slot, ret;
 
-	slot = mailbox_acquire(mb, MAILBOX_ANY_SLOT, 0, 0, NULL);
+	slot = mailbox_acquire(mb, 0, MBX_ACQUIRE_ANY, 0, NULL);
 	if (slot < 0)
 		die("acquire", slot);
+	c.slot = slot;
 	memcpy(mailbox_call_plane(mb, slot), req, len);
-	ret = mailbox_submit(mb, slot, opcode, len, user_data, 0, &id);
+	ret = mailbox_submit(mb, &c);
 	if (ret)
 		die("submit", ret);
-	return id;
+	return c.call_id;
 }
 
 /* SLA core: serves sla.core, calls sla.pm and sla.db, in one poll loop. */
@@ -221,8 +218,8 @@ static void core(void)
 				}
 		}
 		/* Replies of the pmd: store the sample, throttle if needed. */
-		while (mailbox_collect(&pm, MAILBOX_ANY_SLOT, 0, MBX_WAIT_NONBLOCK,
-				       0, &c) == 0) {
+		while (mailbox_collect(&pm, NULL, MBX_WAIT_NONBLOCK, 0,
+				       &c) == 0) {
 			struct stats_rep rp = *(struct stats_rep *)
 				mailbox_reply_plane(&pm, c.slot);
 			struct store_req st = { rp.lun, round, rp.iops, rp.latency_us };
@@ -256,8 +253,8 @@ static void core(void)
 				}
 			}
 		}
-		while (mailbox_collect(&db, MAILBOX_ANY_SLOT, 0, MBX_WAIT_NONBLOCK,
-				       0, &c) == 0) {
+		while (mailbox_collect(&db, NULL, MBX_WAIT_NONBLOCK, 0,
+				       &c) == 0) {
 			mailbox_release(&db, c.slot);
 			inflight--;
 			answered++;
@@ -283,7 +280,7 @@ static void core(void)
 			} else if (c.opcode == CORE_STOP) {
 				stop = true;
 			}
-			mailbox_complete(&sc, c.slot, c.call_id, 0, len);
+			mailbox_complete(&sc, &c, 0, len);
 		}
 	}
 	printf("sla-core: %u calls submitted to the pmd and the database, %u answered, %u callee death(s) seen\n",
@@ -305,7 +302,7 @@ static void app(void)
 		struct lun_req rq = { l, targets[l] };
 
 		call(&sc, CORE_SET_SLA, &rq, sizeof(rq), l);
-		ret = mailbox_collect(&sc, MAILBOX_ANY_SLOT, 0, 0, 0, &c);
+		ret = mailbox_collect(&sc, NULL, 0, 0, &c);
 		if (ret)
 			die("app collect", ret);
 		mailbox_release(&sc, c.slot);
@@ -316,7 +313,7 @@ static void app(void)
 		struct query_rep rp;
 
 		call(&db, DB_QUERY, &rq, sizeof(rq), 0);
-		ret = mailbox_collect(&db, MAILBOX_ANY_SLOT, 0, 0, 0, &c);
+		ret = mailbox_collect(&db, NULL, 0, 0, &c);
 		if (ret)
 			die("app collect", ret);
 		rp = *(struct query_rep *)mailbox_reply_plane(&db, c.slot);
@@ -326,7 +323,7 @@ static void app(void)
 		usleep(20000);
 	}
 	call(&sc, CORE_REPORT, NULL, 0, 0);
-	ret = mailbox_collect(&sc, MAILBOX_ANY_SLOT, 0, 0, 0, &c);
+	ret = mailbox_collect(&sc, NULL, 0, 0, &c);
 	if (ret)
 		die("app collect", ret);
 	struct report_rep r = *(struct report_rep *)mailbox_reply_plane(&sc, c.slot);
