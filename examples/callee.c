@@ -67,8 +67,8 @@ int main(int argc, char **argv)
 	uint32_t done_len = 0;
 	int32_t done_status = 0;
 	struct mailbox mb;
-	/* The call taken last, answered by the next take: call_id 0 at first. */
-	struct mbx_call call = { 0 };
+	/* The call taken last time, to answer; call_id 0: none. */
+	struct mbx_call call = { .call_id = 0 };
 	int opt, ret, rc = 0;
 
 	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
@@ -106,9 +106,9 @@ int main(int argc, char **argv)
 			mailbox_deadline(seconds * 1000000000ULL) : 0;
 
 		/*
-		 * Answer the call taken last time (none the first time) and
-		 * take the next into the same struct. Once the answer is given
-		 * call.call_id is 0, even if the wait then fails.
+		 * call_id 0 (the first time): nothing to answer, only take.
+		 * Once the call is answered the library zeroes call.call_id,
+		 * even if the wait then fails: a retry never answers twice.
 		 */
 		ret = mailbox_complete_take(&mb, &call, done_status, done_len,
 					    wflags, deadline, &call);

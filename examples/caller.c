@@ -103,7 +103,8 @@ int main(int argc, char **argv)
 	while (sent < calls && sent < inflight) {
 		if (sent)
 			ret = mailbox_acquire(&mb, 0,
-					      MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK, 0, NULL);
+					      MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK,
+					      0, NULL);
 		else
 			ret = mailbox_acquire(&mb, 0,
 					      MBX_ACQUIRE_ANY | MBX_WAIT_TIMEOUT,
@@ -125,8 +126,7 @@ int main(int argc, char **argv)
 	while (got < sent) {
 		const char *answer;
 
-		ret = mailbox_collect(&mb, NULL,
-				      MBX_WAIT_TIMEOUT,
+		ret = mailbox_collect(&mb, NULL, MBX_WAIT_TIMEOUT,
 				      mailbox_deadline(seconds * SEC), &reply);
 		if (ret < 0) {
 			fprintf(stderr, "caller: collect: %s\n", strerror(-ret));

@@ -96,7 +96,7 @@ static long drain_calls(struct mailbox *mb, unsigned long max)
 		if (ret < 0)
 			return ret;
 		status = serve(mb, &call, &len);
-		ret = mailbox_complete(mb, &(struct mbx_call){ .slot = call.slot, .call_id = call.call_id }, status, len);
+		ret = mailbox_complete(mb, &call, status, len);
 		/* -ECANCELED: answered all the same, as cancelled. */
 		if (ret < 0 && ret != -ECANCELED)
 			return ret;

@@ -82,9 +82,10 @@ static void arm(enum tag tag, struct mailbox *mb, unsigned int mask,
 static int answer_front(uint32_t fslot, int32_t status, uint32_t len)
 {
 	struct fwd *f = &fwd[fslot];
+	struct mbx_call done = { .call_id = f->front_id, .slot = fslot };
 	int ret;
 
-	ret = mailbox_complete(&front, &(struct mbx_call){ .slot = fslot, .call_id = f->front_id }, status, len);
+	ret = mailbox_complete(&front, &done, status, len);
 	f->front_id = 0;
 	answered++;
 	/* -ECANCELED: answered, as cancelled, which is what was asked. */
@@ -100,7 +101,12 @@ static int answer_front(uint32_t fslot, int32_t status, uint32_t len)
 static int pass_on(uint32_t fslot, uint32_t bslot)
 {
 	struct fwd *f = &fwd[fslot];
-	struct mbx_call call;
+	struct mbx_call call = {
+		.slot = bslot,
+		.opcode = f->opcode,
+		.len = f->len,
+		.user_data = fslot,
+	};
 	int ret;
 
 	if (f->cancelled) {
@@ -113,12 +119,6 @@ static int pass_on(uint32_t fslot, uint32_t bslot)
 	}
 	memcpy(mailbox_call_plane(&back, bslot),
 	       mailbox_call_plane(&front, fslot), f->len);
-	call = (struct mbx_call){
-		.slot = bslot,
-		.opcode = f->opcode,
-		.len = f->len,
-		.user_data = fslot,
-	};
 	ret = mailbox_submit(&back, &call);
 	if (ret < 0)
 		return ret;
@@ -134,7 +134,8 @@ static int drain_backlog(void)
 
 	while (backlog_len) {
 		bslot = mailbox_acquire(&back, 0,
-					MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK, 0, NULL);
+					MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK,
+					0, NULL);
 		if (bslot == -EAGAIN) {
 			if (!free_poll_armed) {
 				arm(TAG_BACK_FREE, &back, MAILBOX_READY_FREE, 0);
@@ -179,6 +180,7 @@ static int take_calls(void)
 static int front_events(void)
 {
 	struct mbx_event ev[16];
+	struct mbx_call call;
 	struct fwd *f;
 	int i, n, ret;
 
@@ -198,7 +200,9 @@ static int front_events(void)
 				f->cancelled = 1;
 				continue;
 			}
-			ret = mailbox_cancel(&back, &(struct mbx_call){ .slot = f->back_slot, .call_id = f->back_id });
+			call.slot = f->back_slot;
+			call.call_id = f->back_id;
+			ret = mailbox_cancel(&back, &call);
 			/* Answered or gone meanwhile: its answer is on its way. */
 			if (ret < 0 && ret != -EALREADY && ret != -ESTALE)
 				return ret;
@@ -214,8 +218,8 @@ static int collect_replies(void)
 	uint32_t fslot;
 	int ret;
 
-	while (!(ret = mailbox_collect(&back, NULL,
-				       MBX_WAIT_NONBLOCK, 0, &reply))) {
+	while (!(ret = mailbox_collect(&back, NULL, MBX_WAIT_NONBLOCK, 0,
+				       &reply))) {
 		fslot = reply.user_data;
 		/*
 		 * BACK's slot is ours again, its reply plane ours to read;

@@ -11,9 +11,10 @@
  * completed it; others may be ready too (mailbox_ready() tells them all).
  * After a completion, do the work of every kind the poll was for
  * (mailbox_take(), mailbox_collect(), mailbox_acquire() with
- * MBX_WAIT_NONBLOCK until -EAGAIN; mailbox_events() until it returns
- * fewer than asked for), then re-arm a single-shot poll. A multishot poll
- * stays armed until it is removed or completes without IORING_CQE_F_MORE.
+ * MBX_ACQUIRE_ANY, each with MBX_WAIT_NONBLOCK until -EAGAIN;
+ * mailbox_events() until it returns fewer than asked for), then re-arm
+ * a single-shot poll. A multishot poll stays armed until it is removed or
+ * completes without IORING_CQE_F_MORE.
  * io_uring polls are edge-triggered unless IORING_POLL_ADD_LEVEL is set:
  * what arrives after the drain completes the poll again.
  */

@@ -283,7 +283,7 @@ int mailbox_acquire(struct mailbox *mb, uint32_t slot, uint32_t flags,
 	};
 	int ret;
 
-	/* A call is named by (slot, call id): mailbox_revoke(). */
+	/* Taking a pending call back is mailbox_revoke(), which names it. */
 	if (flags & MBX_ACQUIRE_CALL)
 		return -EINVAL;
 	ret = mbx_ioctl(mb->fd, MBX_IOC_SLOT_ACQUIRE, &args);
@@ -291,8 +291,21 @@ int mailbox_acquire(struct mailbox *mb, uint32_t slot, uint32_t flags,
 		return ret;
 	if (out_flags)
 		*out_flags = args.out_flags;
-	/* Below MBX_SLOTS_LIMIT: an int holds it. */
+	/* Slots are below MBX_SLOTS_LIMIT: the index fits an int. */
 	return (int)args.out_slot;
+}
+
+/*
+ * The properties a caller stores with a call, from call->flags. The bits
+ * the kernel reports about a call it delivered (redelivered, caller gone,
+ * cancel requested, adopted) are dropped, so that the struct a reply was
+ * collected into can carry the next call as it is; every other bit
+ * reaches the kernel unchanged, which rejects what it does not know.
+ */
+static uint32_t mbx_call_flags(const struct mbx_call *call)
+{
+	return call->flags & ~(MBX_CALL_REDELIVERED | MBX_CALL_CALLER_GONE |
+			       MBX_CALL_CANCEL_REQ | MBX_CALL_ADOPTED);
 }
 
 int mailbox_submit(struct mailbox *mb, struct mbx_call *call)
@@ -302,7 +315,7 @@ int mailbox_submit(struct mailbox *mb, struct mbx_call *call)
 		.slot = call->slot,
 		.opcode = call->opcode,
 		.len = call->len,
-		.call_flags = call->flags,
+		.call_flags = mbx_call_flags(call),
 		.user_data = call->user_data,
 	};
 	int ret;
@@ -311,12 +324,14 @@ int mailbox_submit(struct mailbox *mb, struct mbx_call *call)
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_SUBMIT, &args);
 	if (ret < 0)
 		return ret;
+	/* A revised (EDIT) call keeps its id: the kernel returns it. */
 	call->call_id = args.out_call_id;
 	return 0;
 }
 
 int mailbox_collect(struct mailbox *mb, const struct mbx_call *which,
-		    uint32_t flags, uint64_t timeout_ns, struct mbx_call *reply)
+		    uint32_t flags, uint64_t timeout_ns,
+		    struct mbx_call *reply)
 {
 	struct mbx_collect_args args = {
 		.size = sizeof(args),
@@ -325,7 +340,7 @@ int mailbox_collect(struct mailbox *mb, const struct mbx_call *which,
 	};
 	int ret;
 
-	/* The library says which call, by @which. */
+	/* Which call is said by @which, not by a flag. */
 	if (flags & MBX_COLLECT_CALL)
 		return -EINVAL;
 	if (which) {
@@ -337,6 +352,7 @@ int mailbox_collect(struct mailbox *mb, const struct mbx_call *which,
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_COLLECT, &args);
 	if (ret < 0)
 		return ret;
+	/* @which was read into args above: @reply may be the same struct. */
 	*reply = args.out_call;
 	return 0;
 }
@@ -351,16 +367,16 @@ int mailbox_submit_collect(struct mailbox *mb, struct mbx_call *call,
 		.slot = call->slot,
 		.opcode = call->opcode,
 		.len = call->len,
-		.call_flags = call->flags,
+		.call_flags = mbx_call_flags(call),
 		.user_data = call->user_data,
 		.timeout_ns = timeout_ns,
 	};
 	int ret;
 
 	/*
-	 * Publishes the call plane of the call's slot, as mailbox_submit(),
-	 * then on success the reply plane of reply->slot may be read, as
-	 * after mailbox_collect().
+	 * Publishes the call plane of call->slot, as mailbox_submit(), then
+	 * on success the reply plane of reply->slot may be read, as after
+	 * mailbox_collect().
 	 */
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_SUBMIT, &args);
 	/*
@@ -369,10 +385,10 @@ int mailbox_submit_collect(struct mailbox *mb, struct mbx_call *call,
 	 * submitted, and its id tells so. Ids are never 0: 0 says that
 	 * nothing was submitted.
 	 */
-	if (args.out_call_id)
-		call->call_id = args.out_call_id;
+	call->call_id = args.out_call_id;
 	if (ret < 0)
 		return ret;
+	/* Last: @reply may be @call, and the reply is what it holds then. */
 	*reply = args.out_reply;
 	return 0;
 }
@@ -418,7 +434,10 @@ int mailbox_complete(struct mailbox *mb, const struct mbx_call *done,
 		.status = status,
 	};
 
-	/* The reply plane was written with plain stores: this ioctl publishes. */
+	/*
+	 * The reply plane was written with plain stores: this ioctl
+	 * publishes. -ECANCELED: answered all the same, as cancelled.
+	 */
 	return mbx_ioctl(mb->fd, MBX_IOC_CALL_COMPLETE, &args);
 }
 
@@ -433,21 +452,24 @@ int mailbox_complete_take(struct mailbox *mb, struct mbx_call *done,
 	};
 	int ret;
 
+	/* No call to answer (none, or answered already): just take. */
 	if (done && done->call_id) {
 		args.done_call_id = done->call_id;
 		args.done_slot = done->slot;
 		args.done_len = len;
 		args.done_status = status;
 	}
-	/* Publishes the reply plane of done's slot, then as mailbox_take(). */
+	/* Publishes the reply plane of done->slot, then as mailbox_take(). */
 	ret = mbx_ioctl(mb->fd, MBX_IOC_CALL_TAKE, &args);
 	/*
 	 * Once the call is answered, before it waits, the kernel writes
 	 * MBX_TAKEN_DONE to out_flags (and 0 to done_call_id) in our copy of
-	 * the arguments: a failed or restarted wait still tells an answered
-	 * call from an unanswered one, and so does done->call_id here.
+	 * the arguments: a failed wait (or a restarted one) still tells an
+	 * answered call from an unanswered one. Forget the answered call
+	 * first, so that a retry never answers it twice; then @next, which
+	 * may be @done, gets the call taken.
 	 */
-	if (done && (args.out_flags & MBX_TAKEN_DONE))
+	if (args.out_flags & MBX_TAKEN_DONE)
 		done->call_id = 0;
 	if (ret < 0)
 		return ret;
@@ -465,9 +487,11 @@ int mailbox_revoke(struct mailbox *mb, const struct mbx_call *call)
 		.slot = call->slot,
 		.call_id = call->call_id,
 	};
+	int ret;
 
 	/* On success the call plane may be rewritten until the next submit. */
-	return mbx_ioctl(mb->fd, MBX_IOC_SLOT_ACQUIRE, &args);
+	ret = mbx_ioctl(mb->fd, MBX_IOC_SLOT_ACQUIRE, &args);
+	return ret < 0 ? ret : 0;
 }
 
 int mailbox_cancel(struct mailbox *mb, const struct mbx_call *call)
@@ -543,6 +567,23 @@ int mailbox_reclaim(struct mailbox *mb, uint64_t min_age_ns)
 	return args.out_count;
 }
 
+/*
+ * clock_gettime() of CLOCK_MONOTONIC is answered by the vDSO, without a
+ * system call, wherever the clock source allows it. A deadline past what
+ * 64 bits hold is the farthest one (the kernel waits until a signal).
+ */
+uint64_t mailbox_deadline(uint64_t rel_ns)
+{
+	struct timespec ts;
+	int saved = errno;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	errno = saved;
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return rel_ns > UINT64_MAX - now ? UINT64_MAX : now + rel_ns;
+}
+
 /* ---- Event loops ---- */
 
 int mailbox_ready(struct mailbox *mb, uint32_t kinds)
@@ -563,14 +604,4 @@ int mailbox_ready(struct mailbox *mb, uint32_t kinds)
 	if (pfd.revents & POLLNVAL)
 		return -EBADF;
 	return pfd.revents & pfd.events;
-}
-
-uint64_t mailbox_deadline(uint64_t rel_ns)
-{
-	struct timespec ts;
-
-	/* Answered by the vDSO, without a system call, where it can. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
-	       rel_ns;
 }

@@ -14,7 +14,7 @@
  *              an eventfd per queue to wake the side that waits
  *   seqpacket  AF_UNIX SOCK_SEQPACKET socketpairs, laid out as the pipes
  *   mq         POSIX message queues, laid out as the pipes
- *   sysv       the seed's literal embodiment (Fig. 5): a SysV shared
+ *   sysv       the two-step call built from System V IPC: a SysV shared
  *              memory segment of slots, a SysV binary semaphore per slot
  *              for exclusive access and counting semaphores for the
  *              wakeups (one for the calls, one per caller for the
@@ -870,7 +870,7 @@ static int efd_quit(struct run *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* SysV shared memory and semaphores: the seed's Fig. 5                 */
+/* SysV shared memory and semaphores: the two-step call without a module */
 
 enum { SV_FREE, SV_PENDING, SV_TAKEN, SV_REPLIED };
 
@@ -1181,7 +1181,8 @@ static int mbx_init(struct worker *w)
 	/* A caller owns its slots for the whole run: it never releases. */
 	for (i = 0; i < w->r->c->depth; i++) {
 		ret = mailbox_acquire(&p->mb, 0,
-				      MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK, 0, NULL);
+				      MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK,
+				      0, NULL);
 		if (ret < 0)
 			return ret;
 		p->slot[i] = ret;
@@ -1295,17 +1296,18 @@ static int mbx_quit(struct run *r)
 	struct mbx_priv *p = r->priv;
 	struct mbx_call call = { .opcode = OP_CALL, .len = MSG_SIZE };
 	struct bmsg *q;
-	int slot;
+	int slot, ret;
 
 	slot = mailbox_acquire(&p->parent, 0,
 			       MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK, 0, NULL);
 	if (slot < 0)
 		return slot;
-	call.slot = slot;
 	q = mailbox_call_plane(&p->parent, slot);
 	memset(q, 0, sizeof(*q));
 	q->seq = SEQ_QUIT;
-	return mailbox_submit(&p->parent, &call);
+	call.slot = slot;
+	ret = mailbox_submit(&p->parent, &call);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1323,7 +1325,7 @@ static const struct mech mechs[] = {
 	{ "mq", "POSIX message queues", mq_setup, mq_teardown, mq_init,
 	  copy_req, mq_submit, mq_collect, mq_take, nothing_to_finish,
 	  mq_quit, NULL },
-	{ "sysv", "SysV shm + semaphores (seed Fig. 5)", sv_setup,
+	{ "sysv", "SysV shm + semaphores", sv_setup,
 	  sv_teardown, sv_init, copy_req, sv_submit, sv_collect, sv_take,
 	  nothing_to_finish, sv_quit, NULL },
 	{ "mailbox", "/dev/mailbox (libmailbox)", mbx_setup, mbx_teardown,

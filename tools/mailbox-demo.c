@@ -80,7 +80,7 @@ static void pmd(bool crash)
 {
 	static uint32_t limit[NLUNS] = { ~0u, ~0u, ~0u, ~0u };
 	struct mailbox pm;
-	struct mbx_call c = { 0 };
+	struct mbx_call c = { 0 };	/* the call to answer (call_id 0: none) */
 	uint32_t done_len = 0;
 	int served = 0, ret;
 
@@ -111,7 +111,7 @@ static void dbm(void)
 	uint32_t samples[NLUNS] = { 0 }, max[NLUNS] = { 0 };
 	uint64_t sum[NLUNS] = { 0 };
 	struct mailbox db;
-	struct mbx_call c = { 0 };
+	struct mbx_call c = { 0 };	/* the call to answer (call_id 0: none) */
 	uint32_t done_len = 0;
 	int ret;
 
@@ -146,7 +146,7 @@ static void dbm(void)
 static uint64_t call(struct mailbox *mb, uint32_t opcode, const void *req,
 		     uint32_t len, uint64_t user_data)
 {
-	struct mbx_call call = {
+	struct mbx_call c = {
 		.opcode = opcode,
 		.len = len,
 		.user_data = user_data,
@@ -156,12 +156,12 @@ static uint64_t call(struct mailbox *mb, uint32_t opcode, const void *req,
 	slot = mailbox_acquire(mb, 0, MBX_ACQUIRE_ANY, 0, NULL);
 	if (slot < 0)
 		die("acquire", slot);
-	call.slot = slot;
+	c.slot = slot;
 	memcpy(mailbox_call_plane(mb, slot), req, len);
-	ret = mailbox_submit(mb, &call);
+	ret = mailbox_submit(mb, &c);
 	if (ret)
 		die("submit", ret);
-	return call.call_id;
+	return c.call_id;
 }
 
 /* SLA core: serves sla.core, calls sla.pm and sla.db, in one poll loop. */
@@ -218,8 +218,8 @@ static void core(void)
 				}
 		}
 		/* Replies of the pmd: store the sample, throttle if needed. */
-		while (mailbox_collect(&pm, NULL, MBX_WAIT_NONBLOCK,
-				       0, &c) == 0) {
+		while (mailbox_collect(&pm, NULL, MBX_WAIT_NONBLOCK, 0,
+				       &c) == 0) {
 			struct stats_rep rp = *(struct stats_rep *)
 				mailbox_reply_plane(&pm, c.slot);
 			struct store_req st = { rp.lun, round, rp.iops, rp.latency_us };
@@ -253,8 +253,8 @@ static void core(void)
 				}
 			}
 		}
-		while (mailbox_collect(&db, NULL, MBX_WAIT_NONBLOCK,
-				       0, &c) == 0) {
+		while (mailbox_collect(&db, NULL, MBX_WAIT_NONBLOCK, 0,
+				       &c) == 0) {
 			mailbox_release(&db, c.slot);
 			inflight--;
 			answered++;
@@ -280,7 +280,7 @@ static void core(void)
 			} else if (c.opcode == CORE_STOP) {
 				stop = true;
 			}
-			mailbox_complete(&sc, &(struct mbx_call){ .slot = c.slot, .call_id = c.call_id }, 0, len);
+			mailbox_complete(&sc, &c, 0, len);
 		}
 	}
 	printf("sla-core: %u calls submitted to the pmd and the database, %u answered, %u callee death(s) seen\n",

@@ -1247,6 +1247,7 @@ static int cmd_destroy(int argc, char **argv)
 static int cmd_cancel(int argc, char **argv)
 {
 	uint64_t slot, id;
+	struct mbx_call call = { 0 };
 	struct mailbox mb;
 	const char *name;
 	int ret;
@@ -1271,7 +1272,9 @@ static int cmd_cancel(int argc, char **argv)
 		return usage_error("slot %" PRIu64 " is out of range: '%s' has %" PRIu32 " slots",
 				   slot, name, mb.nslots);
 	}
-	ret = mailbox_cancel(&mb, &(struct mbx_call){ .slot = slot, .call_id = id });
+	call.slot = slot;
+	call.call_id = id;
+	ret = mailbox_cancel(&mb, &call);
 	mailbox_close(&mb);
 	switch (ret) {
 	case MBX_STATE_PENDING:
