@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The two-step call, step by step as in Fig. 5 of the design, with the
- * slot's state read back through MBX_IOC_SLOT_INFO after every step;
+ * The two-step call, one step at a time, with the slot's state read back through MBX_IOC_SLOT_INFO after every step;
  * exclusive access per slot (blocking, non-blocking, absolute timeout,
  * signals); only the owner submits or releases; call ids change on each
  * reuse; takes in submission order, one waiting callee woken per call; and
@@ -277,7 +276,7 @@ FIXTURE_TEARDOWN(call)
 	close(self->dev);
 }
 
-/* Fig. 5, one step at a time. */
+/* The two-step call, one step at a time. */
 TEST_F(call, two_step_call_step_by_step)
 {
 	struct mbx_slot_info si;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Revocation (Fig. 7 of the design): a call is taken back, modified or
+ * Revocation: a call is taken back, modified or
  * withdrawn while pending; a call already taken gets a cancel request its
  * callee sees; a call already answered cannot be cancelled; and a late
  * cancel never hits the slot's next call. Then the races, each between two

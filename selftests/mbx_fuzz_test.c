@@ -26,7 +26,7 @@
  * At the end the mailboxes are destroyed, and live_boxes must be back to
  * what it was before the test.
  *
- * The seed is printed; MBX_FUZZ_SEED=<seed> replays the operations each
+ * The random seed is printed; MBX_FUZZ_SEED=<seed> replays the operations each
  * worker draws.  What they meet cannot be replayed: the interleaving of
  * the processes, the timeouts and the supervisor's timing differ from run
  * to run (MBX_FUZZ_WORKERS=1 and MBX_FUZZ_KILLS=0, no kills and no waits

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Recovery: a callee or a caller killed with SIGKILL at each step of the
- * two-step call (Fig. 5 of the design) and restarted, the reclaim of
+ * two-step call and restarted, the reclaim of
  * replies nobody collects, and a mailbox that outlives all its processes.
  *
  * What the tests show, per the Failure and recovery section of
