@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The two-step call, one step at a time, with the slot's state read back through MBX_IOC_SLOT_INFO after every step;
+ * The two-step call, one step at a time, with the slot's state read back
+ * through MBX_IOC_SLOT_INFO after every step;
  * exclusive access per slot (blocking, non-blocking, absolute timeout,
  * signals); only the owner submits or releases; call ids change on each
  * reuse; takes in submission order, one waiting callee woken per call; and
