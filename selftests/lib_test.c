@@ -1534,8 +1534,27 @@ TEST_F(lib, submit_beyond_the_slot)
 TEST_F(lib, submit_unknown_flag)
 {
 	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
-	EXPECT_EQ(-EINVAL, t_submit(&self->mb, 0, 1, 0, 0,
-					  MBX_CALL_AT_MOST_ONCE << 1, NULL));
+	EXPECT_EQ(-EINVAL, t_submit(&self->mb, 0, 1, 0, 0, 1U << 20, NULL));
+}
+
+/*
+ * The flags the kernel sets on a delivered call are not the caller's to
+ * pass: a reply struct reused for the next call submits without them.
+ */
+TEST_F(lib, submit_drops_the_kernels_call_flags)
+{
+	struct mbx_call call = {
+		.opcode = 1,
+		.flags = MBX_CALL_REDELIVERED | MBX_CALL_CALLER_GONE |
+			 MBX_CALL_CANCEL_REQ | MBX_CALL_ADOPTED,
+	};
+	struct mbx_call taken;
+
+	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
+	EXPECT_EQ(0, mailbox_submit(&self->mb, &call));
+	ASSERT_EQ(0, take_now(&self->mb, &taken));
+	EXPECT_EQ(call.call_id, taken.call_id);
+	EXPECT_EQ(0, taken.flags);
 }
 
 TEST_F(lib, submit_slot_out_of_range)
