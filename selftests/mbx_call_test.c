@@ -546,8 +546,12 @@ TEST_F(call, take_complete_combined)
 	ta.done_slot = s2;
 	ta.done_call_id = id2;
 	ta.done_len = 0;
+	ta.out_flags = 0xcccccccc;
 	EXPECT_EQ(-EAGAIN, mbx_ioctl(self->e, MBX_IOC_CALL_TAKE, &ta));
 	EXPECT_EQ(MBX_STATE_REPLIED, slot_state(self->x, s2));
+	/* Said before the wait, so that a retry never answers twice. */
+	EXPECT_EQ(0, ta.done_call_id);
+	EXPECT_EQ(MBX_TAKEN_DONE, ta.out_flags);
 
 	ASSERT_EQ(0, mbx_collect(self->c, MBX_WAIT_NONBLOCK | MBX_COLLECT_CALL,
 				 s1, id1, 0, &call));
