@@ -10,9 +10,11 @@
  * denied operation the state is checked to be unchanged.  A child reports
  * through the harness macros and its exit status.
  *
- * Access is checked at open against the mode (EACCES), and at every
- * operation against the fd (EBADF: opened without that access) and the
- * mode as it is now (EACCES).  Write access comes only with read access.
+ * Access is checked at open against the mode (EACCES); the fd then
+ * carries the access it was opened with, and every operation and mmap is
+ * checked against that alone (EBADF: opened without that access), never
+ * against the mode again: narrowing the mode refuses later opens only.
+ * Write access comes only with read access.
  */
 #define _GNU_SOURCE
 #include <errno.h>
