@@ -1570,6 +1570,40 @@ TEST_F(box, set_bad_mode)
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
 }
 
+/* The mode is a subset of 0666: every read and write bit, no exec bit. */
+TEST_F(box, set_mode_0666)
+{
+	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_MODE,
+				  .mode = 0666 };
+	struct mbx_info_args info;
+
+	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
+	EXPECT_EQ(0666, info.out_mode);
+}
+
+TEST_F(box, set_mode_exec_bit)
+{
+	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_MODE,
+				  .mode = 0667 };
+	struct mbx_info_args info;
+
+	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
+	EXPECT_EQ(0600, info.out_mode);
+}
+
+TEST_F(box, set_mode_0777)
+{
+	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_MODE,
+				  .mode = 0777 };
+	struct mbx_info_args info;
+
+	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
+	EXPECT_EQ(0600, info.out_mode);
+}
+
 TEST_F(box, set_invalid_uid)
 {
 	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_UID,
