@@ -804,13 +804,16 @@ TEST_F(revoked, submit_kept)
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_CALL_SUBMIT, &s));
 		EXPECT_NE(0, s.out_call_id);
 		EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
+		EXPECT_EQ(-1, box_open(self->dev, self->name,
+				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+		EXPECT_EQ(EACCES, errno);
 	} else {
 		narrow_mode(_metadata, self, pid, 0604);
 	}
 	join(_metadata, pid);
 }
 
-/* What was mapped stays mapped: the mode governs operations and opens. */
+/* What was mapped stays mapped: the mode governs later opens only. */
 TEST_F(revoked, mapping_stays)
 {
 	unsigned char *own;

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The two-step call, one step at a time, with the slot's state read back
- * through MBX_IOC_SLOT_INFO after every step;
- * exclusive access per slot (blocking, non-blocking, absolute timeout,
- * signals); only the owner submits or releases; call ids change on each
- * reuse; takes in submission order, one waiting callee woken per call; and
- * readiness through poll, epoll and io_uring's IORING_OP_POLL_ADD, as a
- * snapshot and as a wakeup of a waiter that is already asleep; and
- * MBX_SUBMIT_COLLECT, a submit and a collect in one call.
+ * through MBX_IOC_SLOT_INFO after every step; exclusive access per slot
+ * (blocking, non-blocking, absolute timeout, signals); only the owner
+ * submits or releases; call ids change on each reuse; takes in submission
+ * order, one waiting callee woken per call; and readiness through poll,
+ * epoll and io_uring's IORING_OP_POLL_ADD, as a snapshot and as a wakeup
+ * of a waiter that is already asleep; and MBX_SUBMIT_COLLECT, a submit
+ * and a collect in one call.
  */
 #define _GNU_SOURCE
 #include <errno.h>
