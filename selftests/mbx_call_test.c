@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The two-step call, one step at a time, with the slot's state read back
- * through MBX_IOC_SLOT_INFO after every step;
- * exclusive access per slot (blocking, non-blocking, absolute timeout,
- * signals); only the owner submits or releases; call ids change on each
- * reuse; takes in submission order, one waiting callee woken per call; and
- * readiness through poll, epoll and io_uring's IORING_OP_POLL_ADD, as a
- * snapshot and as a wakeup of a waiter that is already asleep; and
- * MBX_SUBMIT_COLLECT, a submit and a collect in one call.
+ * through MBX_IOC_SLOT_INFO after every step; exclusive access per slot
+ * (blocking, non-blocking, absolute timeout, signals); only the owner
+ * submits or releases; call ids change on each reuse; takes in submission
+ * order, one waiting callee woken per call; and readiness through poll,
+ * epoll and io_uring's IORING_OP_POLL_ADD, as a snapshot and as a wakeup
+ * of a waiter that is already asleep; and MBX_SUBMIT_COLLECT, a submit
+ * and a collect in one call.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -546,8 +546,12 @@ TEST_F(call, take_complete_combined)
 	ta.done_slot = s2;
 	ta.done_call_id = id2;
 	ta.done_len = 0;
+	ta.out_flags = 0xcccccccc;
 	EXPECT_EQ(-EAGAIN, mbx_ioctl(self->e, MBX_IOC_CALL_TAKE, &ta));
 	EXPECT_EQ(MBX_STATE_REPLIED, slot_state(self->x, s2));
+	/* Said before the wait, so that a retry never answers twice. */
+	EXPECT_EQ(0, ta.done_call_id);
+	EXPECT_EQ(MBX_TAKEN_DONE, ta.out_flags);
 
 	ASSERT_EQ(0, mbx_collect(self->c, MBX_WAIT_NONBLOCK | MBX_COLLECT_CALL,
 				 s1, id1, 0, &call));

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Revocation: a call is taken back, modified or
- * withdrawn while pending; a call already taken gets a cancel request its
- * callee sees; a call already answered cannot be cancelled; and a late
- * cancel never hits the slot's next call. Then the races, each between two
+ * Revocation: a call is taken back, modified or withdrawn while pending;
+ * a call already taken gets a cancel request its callee sees; a call
+ * already answered cannot be cancelled; and a late cancel never hits the
+ * slot's next call. Then the races, each between two
  * processes over RACE_LOOPS calls: cancel against take, against complete,
  * and against the caller's own collect, where every call must end in one
  * of the outcomes documented for MBX_IOC_CALL_CANCEL in

@@ -1487,7 +1487,7 @@ TEST_F(box, set_not_owner)
 	EXPECT_EQ(0600, info.out_mode);
 }
 
-/* An fd opened as root, used as nobody: the mode is checked at each use. */
+/* An fd opened as root, used as nobody: it keeps the access it carries. */
 static int nobody_acquire(void *arg)
 {
 	struct nobody_ctx *c = arg;
@@ -1568,6 +1568,40 @@ TEST_F(box, set_bad_mode)
 				  .mode = 04600 };
 
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
+}
+
+/* The mode is a subset of 0666: every read and write bit, no exec bit. */
+TEST_F(box, set_mode_0666)
+{
+	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_MODE,
+				  .mode = 0666 };
+	struct mbx_info_args info;
+
+	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
+	EXPECT_EQ(0666, info.out_mode);
+}
+
+TEST_F(box, set_mode_exec_bit)
+{
+	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_MODE,
+				  .mode = 0667 };
+	struct mbx_info_args info;
+
+	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
+	EXPECT_EQ(0600, info.out_mode);
+}
+
+TEST_F(box, set_mode_0777)
+{
+	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_MODE,
+				  .mode = 0777 };
+	struct mbx_info_args info;
+
+	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
+	EXPECT_EQ(0600, info.out_mode);
 }
 
 TEST_F(box, set_invalid_uid)
@@ -1735,7 +1769,7 @@ TEST_F(box, acquire_any_and_call)
 {
 	struct mbx_acquire_args a;
 
-	acq_args(&a, MBX_WAIT_NONBLOCK | MBX_ACQUIRE_ANY | MBX_ACQUIRE_CALL, 0);
+	acq_args(&a, MBX_ACQUIRE_ANY | MBX_ACQUIRE_CALL, 0);
 	a.call_id = 1;
 	EXPECT_EQ(-EINVAL, mbx_ioctl(self->fd, MBX_IOC_SLOT_ACQUIRE, &a));
 }

@@ -763,7 +763,9 @@ static void op_acquire(struct worker *w, struct wbox *b)
 		a.flags = MBX_ACQUIRE_CALL;
 		pick_call(w, b, &a.slot, &a.call_id);
 	}
-	pick_wait(w, &a.flags, &a.timeout_ns);
+	/* A revocation never waits: wait flags with it are rejected. */
+	if (!(a.flags & MBX_ACQUIRE_CALL) || chance(w, 5))
+		pick_wait(w, &a.flags, &a.timeout_ns);
 	a.flags |= pick_flags(w, 0);
 	a.__reserved = chance(w, 95) ? 0 : rnd(w);
 	if (chance(w, 3))
@@ -833,17 +835,17 @@ static void op_submit(struct worker *w, struct wbox *b)
 {
 	struct mbx_submit_args a = { .size = sizeof(a) };
 
-	a.flags = pick_flags(w, MBX_SUBMIT_COLLECT | MBX_WAIT_TIMEOUT);
-	if ((a.flags & MBX_SUBMIT_COLLECT) && !sh->may_block)
-		a.flags |= MBX_WAIT_TIMEOUT;
-	if (a.flags & MBX_WAIT_TIMEOUT)
-		a.timeout_ns = now_ns() + below(w, 2000000);
+	/* Wait flags only with a collect, mostly; a plain submit never waits. */
+	a.flags = pick_flags(w, MBX_SUBMIT_COLLECT);
+	if ((a.flags & MBX_SUBMIT_COLLECT) || chance(w, 5))
+		pick_wait(w, &a.flags, &a.timeout_ns);
 	if (chance(w, 3))
 		a.timeout_ns = rnd(w);
 	a.slot = pick_slot(w, b);
 	a.opcode = rnd(w);
 	a.len = chance(w, 90) ? below(w, b->slot_size + 1) : rnd(w);
-	a.call_flags = chance(w, 95) ? (chance(w, 20) ? MBX_CALL_AT_MOST_ONCE : 0) : rnd(w);
+	a.call_flags = chance(w, 95) ?
+		       (chance(w, 20) ? MBX_CALL_AT_MOST_ONCE : 0) : rnd(w);
 	a.user_data = rnd(w);
 	scribble(w, b, a.slot, 0);
 	if (!issue(w, b->fd, MBX_IOC_CALL_SUBMIT, &a, sizeof(a), 0) && w->back) {
@@ -1018,8 +1020,13 @@ static void op_call(struct worker *w, struct wbox *b)
 	s.call_flags = chance(w, 20) ? MBX_CALL_AT_MOST_ONCE : 0;
 	if (chance(w, 30)) {
 		/* and collect a reply of this fd's, in the same call */
-		s.flags |= MBX_SUBMIT_COLLECT | MBX_WAIT_TIMEOUT;
-		s.timeout_ns = now_ns() + below(w, 2000000);
+		s.flags |= MBX_SUBMIT_COLLECT;
+		if (chance(w, 30)) {
+			s.flags |= MBX_WAIT_NONBLOCK;
+		} else {
+			s.flags |= MBX_WAIT_TIMEOUT;
+			s.timeout_ns = now_ns() + below(w, 2000000);
+		}
 	}
 	s.opcode = below(w, 4);
 	s.len = below(w, b->slot_size + 1);

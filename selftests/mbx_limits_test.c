@@ -213,6 +213,31 @@ TEST_F(limits, nslots_above_max_e2big)
 	EXPECT_EQ(E2BIG, errno);
 }
 
+/* MBX_SLOTS_LIMIT bounds every mailbox, whatever max_slots says. */
+TEST_F(limits, api_max_slots_at_most_slots_limit)
+{
+	struct mbx_api_args a = { .size = sizeof(a), .api = MBX_API_VERSION };
+
+	SETUP_DONE();
+	SET("max_slots", 0xffffffffUL);
+	ASSERT_EQ(0, ioctl(self->dev, MBX_IOC_API, &a));
+	EXPECT_EQ(MBX_SLOTS_LIMIT, a.out_max_slots);
+}
+
+TEST_F(limits, nslots_above_slots_limit_e2big)
+{
+	SETUP_DONE();
+	SET("max_slots", 0xffffffffUL);
+	/*
+	 * Not the mapping's size either. The user's quota stays as it is:
+	 * a module that missed the limit fails with ENOSPC, never trying
+	 * to allocate gigabytes.
+	 */
+	SET("max_box_bytes", 1UL << 40);
+	EXPECT_EQ(-1, create(self, 0, MBX_SLOTS_LIMIT + 1, 64));
+	EXPECT_EQ(E2BIG, errno);
+}
+
 TEST_F(limits, slot_size_at_max)
 {
 	SETUP_DONE();

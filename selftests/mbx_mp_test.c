@@ -175,6 +175,9 @@ static int callee_main(const char *name, struct mp_shared *sh)
 	memset(&ta, 0, sizeof(ta));
 	ta.size = sizeof(ta);
 	for (;;) {
+		/* What out_flags must say: done_* answered, never cancelled. */
+		__u32 want = ta.done_call_id ? MBX_TAKEN_DONE : 0;
+
 		ta.flags |= MBX_WAIT_TIMEOUT;
 		ta.timeout_ns = mbx_now_ns() + STALL_NS;
 		if (mbx_ioctl(fd, MBX_IOC_CALL_TAKE, &ta)) {
@@ -182,8 +185,10 @@ static int callee_main(const char *name, struct mp_shared *sh)
 				 strerror(errno));
 			return 1;
 		}
-		if (ta.out_flags & ~MBX_TAKEN_DONE) {
-			mp_error(sh, "callee: out_flags %#x", ta.out_flags);
+		if (ta.out_flags != want || ta.done_call_id) {
+			mp_error(sh, "callee: out_flags %#x (want %#x), done_call_id %llu",
+				 ta.out_flags, want,
+				 (unsigned long long)ta.done_call_id);
 			return 1;
 		}
 		if (ta.out_call.opcode == OP_STOP) {

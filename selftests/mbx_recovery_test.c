@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Recovery: a callee or a caller killed with SIGKILL at each step of the
- * two-step call and restarted, the reclaim of
- * replies nobody collects, and a mailbox that outlives all its processes.
+ * two-step call and restarted, the reclaim of replies nobody collects,
+ * and a mailbox that outlives all its processes.
  *
  * What the tests show, per the Failure and recovery section of
  * Documentation/userspace-api/mbx.rst:
