@@ -82,6 +82,9 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned int status,
 /* {"status": 404, "error": "..."} */
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned int status,
 				  const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned int status,
+				  const char *fmt, ...)
 {
 	struct json_object *obj = json_object_new_object();
 	char msg[512];
