@@ -3,7 +3,8 @@
 #
 # The checks of `make check` that need no VM: the library's exported
 # symbols, its install tree and a program built with pkg-config alone
-# (make -C lib check, TAP). Leaves a result file as vm.sh check does.
+# (make -C lib check, TAP), and the SLA server's gateway and database
+# layer (make -C sla check, TAP). Leaves a result file as vm.sh check does.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -13,6 +14,8 @@ mkdir -p "$BUILD/vm"
 echo "# host: library checks (make -C lib check)"
 make -s -C "$TOP/lib" check >"$out" 2>&1
 rc=$?
+echo "# host: SLA gateway and database checks (make -C sla check)" >>"$out"
+make -s -C "$TOP/sla" check >>"$out" 2>&1 || rc=1
 cat "$out"
 passed=$(grep -c '^ok ' "$out")
 failed=$(grep -c '^not ok ' "$out")
