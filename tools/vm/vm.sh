@@ -116,16 +116,26 @@ is_elf() { [[ $(head -c4 "$1" 2>/dev/null | tr -d '\0') == $'\x7fELF' ]]; }
 
 # Copy the shared libraries that the programs in the initramfs need, at the
 # paths they have here.  A library of this project (lib/) is not installed
-# here: it is copied from the tree into /usr/lib.
+# here: it is copied from the tree into /usr/lib, and found there.  A program with no
+# DT_NEEDED entry (static, static-pie) needs none and is not given to ldd,
+# which fails on it; every other program must resolve, or the run fails.
+# The list is built before anything is copied, outside any subshell, so that
+# a failure of ldd stops the run instead of ending the list early.
 copy_libraries() {
-	local root=$1 f lib
-	while read -r lib; do
+	local root=$1 f lib out files libs=()
+	mapfile -d '' files < <(find "$root/usr/bin" "$root/usr/lib" -type f -print0 | LC_ALL=C sort -z)
+	for f in "${files[@]}"; do
+		is_elf "$f" || continue
+		[[ $(readelf -d "$f" 2>/dev/null) == *'(NEEDED)'* ]] || continue
+		out=$(LD_LIBRARY_PATH=$root/usr/lib ldd "$f" 2>&1) || die "ldd ${f#"$root"}: $out"
+		! grep -q 'not found' <<<"$out" ||
+			die "${f#"$root"} needs libraries that are not here: $(grep 'not found' <<<"$out" | sed 's/^[[:space:]]*//' | paste -sd,)"
+		mapfile -t -O "${#libs[@]}" libs < <(sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' <<<"$out")
+	done
+	for lib in "${libs[@]}"; do
+		[[ $lib != "$root"/* ]] || continue
 		[[ -e $root$lib ]] || cp -L --parents "$lib" "$root"
-	done < <(find "$root/usr/bin" "$root/usr/lib" -type f -print0 |
-		while IFS= read -r -d '' f; do
-			is_elf "$f" || continue
-			ldd "$f" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
-		done | sort -u)
+	done
 }
 
 # The programs of lib/, tools/ and examples/ (whatever their Makefiles
