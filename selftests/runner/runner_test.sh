@@ -57,7 +57,7 @@ point() {
 }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 echo "# runner self-tests on $kver"
 
 fault_run test
@@ -70,6 +70,14 @@ fault_run warn
 ok=0
 ((rc != 0)) && [[ $r_reasons == *"kernel log: WARNING:"* && $r_reasons != *"failed:"* ]] && ok=1
 point $ok "a kernel WARNING fails the run, every test passing"
+
+# runner_warn.sh WARNs between the insmod and rmmod of mbx; the reason and
+# the failing test point name it, and nothing else
+ok=0
+[[ $r_reasons == "kernel log: WARNING:"*" (during selftests: mbx: runner/runner_warn.sh); " ]] &&
+	grep -qx 'not ok - vm: kernel log clean: reports during selftests: mbx: runner/runner_warn.sh' \
+		"$BUILD/vm/$kver-fault-warn/tap-all.txt" && ok=1
+point $ok "a kernel WARNING names the selftest during which it appeared"
 
 fault_run unload
 ok=0

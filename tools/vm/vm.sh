@@ -170,6 +170,8 @@ make_initramfs() {
 	cp "$mods/mbx/kmod/mbx.ko" "$root/lib/modules/"
 	[[ -z $FAULT ]] || cp "$mods/runner_fault/runner_fault.ko" "$root/lib/modules/"
 	cp -a "$BUILD/selftests/." "$root/selftests/"
+	[[ $FAULT != warn ]] || install -D -m 0755 "$TOP/selftests/runner/runner_warn.sh" \
+		"$root/selftests/runner/runner_warn.sh"
 	if [[ -n ${MBX_VM_TESTS:-} ]]; then
 		printf '%s\n' $MBX_VM_TESTS >"$root/selftests/run-list"
 	else
@@ -233,9 +235,30 @@ boot_batch() {
 	return "$rc"
 }
 
-# Lines of the kernel log that fail the run.
+# Lines of the kernel log that fail the run, each as "STEP<tab>LINE": the
+# step of /init (a selftest, an insmod, an rmmod, the command of exec) during
+# which it appeared, from the markers that /init writes to /dev/kmsg around
+# each ("mbx-vm: begin STEP", "mbx-vm: end STEP"); between steps, "after
+# STEP"; before the first, "boot".
 bad_log_lines() {
-	grep -E "$BAD_LOG" "$1" || true
+	BAD_LOG=$BAD_LOG awk '
+	BEGIN { bad = ENVIRON["BAD_LOG"]; step = "boot" }
+	/(^|\] )mbx-vm: begin / { s = $0; sub(/.*mbx-vm: begin /, "", s); step = s; next }
+	/(^|\] )mbx-vm: end / { s = $0; sub(/.*mbx-vm: end /, "", s); step = "after " s; next }
+	$0 ~ bad { print step "\t" $0 }' "$1"
+}
+
+# The steps of bad_log_lines' output, once each, in order.
+bad_log_steps() {
+	cut -f1 <<<"$1" | awk '!seen[$0]++'
+}
+
+# For each step, its first bad line: "LINE (during STEP)".
+bad_log_firsts() {
+	awk -F'\t' '!seen[$1]++ {
+		l = $2; sub(/^\[[ 0-9.]*\] /, "", l)
+		print l " (during " $1 ")"
+	}' <<<"$1"
 }
 
 # Two runs on one kernel in one work tree share build/kmod/<kver> and the
@@ -260,7 +283,7 @@ run_dir() {
 }
 
 cmd_check() {
-	local name=$1 kver run t0 rc=0 reasons=() boot="" bad end p f s
+	local name=$1 kver run t0 rc=0 reasons=() boot="" bad end p f s r firsts=()
 	kver=$(resolve_kernel "$name")
 	"$VMDIR/deps.sh" kernel "$kver" >/dev/null
 	lock_kernel "$kver"
@@ -295,13 +318,20 @@ cmd_check() {
 		if [[ -z $bad ]]; then
 			echo "ok - vm: kernel log clean"
 		else
-			# each report with the lines that lead to it
+			# each report line with its step, then the lines that lead
+			# to each report
+			head -n 20 <<<"$bad" | awk -F'\t' '{ print "# during " $1 ": " $2 }'
 			grep -E -B3 "$BAD_LOG" "$run/console.txt" | head -n 40 | sed 's/^/# /'
-			echo "not ok - vm: kernel log clean"
+			echo "not ok - vm: kernel log clean: reports during $(bad_log_steps "$bad" | paste -sd, | sed 's/,/, /g')"
 		fi
 	} >"$run/tap-all.txt"
 	[[ $end == ok ]] || reasons+=("no end marker: the VM crashed, hung or did not boot (see $run/console.txt)")
-	[[ -z $bad ]] || reasons+=("kernel log: $(head -n1 <<<"$bad" | sed 's/^\[[ 0-9.]*\] //')")
+	if [[ -n $bad ]]; then
+		mapfile -t firsts < <(bad_log_firsts "$bad")
+		for r in "${firsts[@]}"; do
+			reasons+=("kernel log: $r")
+		done
+	fi
 
 	echo "# $kver${FAULT:+ (fault: $FAULT)}: booted in ${boot:-?} s, $(elapsed "$t0") s in all"
 	awk -f "$VMDIR/tap.awk" "$run/tap-all.txt" >"$run/summary.txt"
@@ -313,7 +343,6 @@ cmd_check() {
 		f=1
 	fi
 	echo "# $kver${FAULT:+ (fault: $FAULT)}: $p passed, $f failed, $s skipped"
-	local r
 	for r in "${reasons[@]}"; do
 		echo "# FAIL $kver: $r"
 	done
@@ -349,7 +378,7 @@ cmd_exec() {
 	bad=$(bad_log_lines "$run/console.txt")
 	if [[ -n $bad ]]; then
 		msg "mbx-vm: the kernel log shows:"
-		msg "$bad"
+		msg "$(awk -F'\t' '{ print $2 "  [during " $1 "]" }' <<<"$bad")"
 		rc=1
 	fi
 	status=$(sed -n 's/^# mbx-vm: exit \([0-9]*\)$/\1/p' "$run/tap.txt")
