@@ -14,6 +14,8 @@
 #   vm.sh shell KERNEL        a root shell on the serial console
 #   vm.sh demo KERNEL         the demonstration program: on this host when it
 #                             can load modules, else in the VM
+#   vm.sh initramfs KERNEL    build check's initramfs, boot nothing; prints
+#                             the directory of its root (the runner's tests)
 #
 # KERNEL: 6.1, 6.12, 6.12-rt or a full release (6.12.117+deb12-amd64).
 # Run `make` first: the selftests, library and tools are built once and put
@@ -33,6 +35,17 @@
 #   MBX_VM_CPU       QEMU -cpu (default max)
 #   MBX_VM_MEM       memory (default 1G)
 #   MBX_VM_APPEND    more kernel command line
+#   MBX_VM_MODULES   more modules of the kernel to load before mbx, e.g.
+#                    "configfs null_blk" (their dependencies too; those
+#                    built in are skipped), from Debian's image package
+#                    (deps.sh modules); not on the debug kernel
+#   MBX_VM_NET       PORT: a virtio NIC on QEMU's user network (restrict=on:
+#                    no way out); eth0 is 10.0.2.15/24, and the host's
+#                    127.0.0.1:PORT (never another address) is forwarded to
+#                    the VM's port 8080.  Loads virtio_net as MBX_VM_MODULES
+#                    would
+#   MBX_VM_PROGRAMS  more programs for /usr/bin, with their libraries (the
+#                    runner's own tests)
 #   MBX_RUN_VM=1     demo: use the VM even on a host that can load modules
 #   V=1              stream the VM's TAP output, show build commands
 set -euo pipefail
@@ -69,6 +82,15 @@ APPEND="console=ttyS0,115200 loglevel=7 panic=-1 mitigations=off${MBX_VM_APPEND:
 # kill fails the run too: a test of a memory limit expects ENOMEM, not the
 # OOM killer.
 BAD_LOG='BUG:|WARNING:|Oops|Call Trace|lockdep is turned off|lockdep:|possible (circular|recursive) locking|INFO: task .* blocked for more than|KASAN|kmemleak: ([0-9]+ new suspected|unreferenced object)|UBSAN|general protection fault|Kernel panic|detected stall|soft lockup|hard LOCKUP|list_(add|del) (corruption|double add)|invoked oom-killer'
+
+MODULES=${MBX_VM_MODULES:-}
+NET=${MBX_VM_NET:-}
+if [[ -n $NET ]]; then
+	[[ $NET =~ ^[1-9][0-9]{0,4}$ ]] && ((NET <= 65535)) ||
+		die "MBX_VM_NET: '$NET' is not a port number"
+	# the transport (a module on 6.1, built into 6.12), then the driver
+	MODULES="virtio_pci virtio_net $MODULES"
+fi
 
 case $FAULT in
 "" | test | warn | unload | hang) ;;
@@ -155,7 +177,67 @@ copy_programs() {
 		done < <(find "$TOP/$dir" -path "$TOP/tools/vm" -prune -o \
 			\( -type f -o -type l \) -print0)
 	done
+	for f in ${MBX_VM_PROGRAMS:-}; do
+		cp "$f" "$root/usr/bin/"
+	done
 	copy_libraries "$root"
+}
+
+# add_module KVER NAME ROOT: put module NAME of KVER (Debian's, from the
+# cache) into ROOT/lib/modules/NAME.ko, decompressed (busybox insmod reads
+# no .ko.xz), after the modules its depends= names; appends to MOD_ORDER.
+# A module built into KVER is skipped.
+declare -A MOD_PATH=() MOD_BUILTIN=() MOD_SEEN=()
+MOD_ORDER=()
+index_modules() {
+	local dir=$1 f n
+	MOD_PATH=() MOD_BUILTIN=() MOD_SEEN=() MOD_ORDER=()
+	while IFS= read -r f; do
+		n=${f##*/}
+		n=${n%%.ko*}
+		MOD_PATH[${n//-/_}]=$f
+	done < <(find "$dir/kernel" -name '*.ko*' -type f)
+	while IFS= read -r f; do
+		n=${f##*/}
+		n=${n%.ko}
+		MOD_BUILTIN[${n//-/_}]=1
+	done <"$dir/modules.builtin"
+}
+
+add_module() {
+	local kver=$1 name=${2//-/_} root=$3 src ko deps dep
+	[[ -z ${MOD_SEEN[$name]:-} ]] || return 0
+	MOD_SEEN[$name]=1
+	[[ -z ${MOD_BUILTIN[$name]:-} ]] || return 0
+	src=${MOD_PATH[$name]:-}
+	[[ -n $src ]] || die "MBX_VM_MODULES: $kver has no module $name"
+	ko=$root/lib/modules/$name.ko
+	case $src in
+	*.ko.xz) xz -dc "$src" >"$ko" ;;
+	*.ko.zst) zstd -q -dc "$src" >"$ko" ;;
+	*.ko.gz) gzip -dc "$src" >"$ko" ;;
+	*.ko) cp "$src" "$ko" ;;
+	*) die "$src: unknown compression" ;;
+	esac
+	deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p')
+	for dep in ${deps//,/ }; do
+		add_module "$kver" "$dep" "$root"
+	done
+	MOD_ORDER+=("$name")
+}
+
+# copy_modules KVER ROOT: MODULES into ROOT, their load order into
+# ROOT/etc/mbx-vm.modules.
+copy_modules() {
+	local kver=$1 root=$2 m
+	: >"$root/etc/mbx-vm.modules"
+	[[ -n ${MODULES// /} ]] || return 0
+	"$VMDIR/deps.sh" modules "$kver"
+	index_modules "$(kernel_root "$kver")/lib/modules/$kver"
+	for m in $MODULES; do
+		add_module "$kver" "$m" "$root"
+	done
+	((${#MOD_ORDER[@]} == 0)) || printf '%s\n' "${MOD_ORDER[@]}" >"$root/etc/mbx-vm.modules"
 }
 
 # make_initramfs RUNDIR KVER MODE [CMD]
@@ -179,10 +261,12 @@ make_initramfs() {
 	fi
 	cp "$TOP/selftests/settings" "$root/selftests/"
 	copy_programs "$root"
+	copy_modules "$kver" "$root"
 	{
 		echo "MBX_MODE=$mode"
 		echo "MBX_FAULT=$FAULT"
 		echo "MBX_KVER=$kver"
+		echo "MBX_NET=${NET:+1}"
 	} >"$root/etc/mbx-vm.conf"
 	printf '%s\n' "$cmd" >"$root/etc/mbx-vm.cmd"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$run/initramfs.cpio"
@@ -192,10 +276,13 @@ make_initramfs() {
 qemu() {
 	local kver=$1 run=$2
 	shift 2
-	local serial=() s
+	local serial=() net=() s
 	for s in "$@"; do
 		serial+=(-serial "$s")
 	done
+	# the host side of the forward on the loopback address only
+	[[ -z $NET ]] || net=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$NET-:8080"
+		-device virtio-net-pci,netdev=n0,romfile=)
 	local limit=(timeout -k 10 "$TIMEOUT")
 	# timeout(1) would take an interactive QEMU off the terminal
 	((TIMEOUT)) || limit=()
@@ -203,7 +290,7 @@ qemu() {
 		-nodefaults -no-user-config -display none -no-reboot \
 		-machine pc -accel "$ACCEL" -cpu "$CPU" -smp "$SMP" -m "$MEM" \
 		-kernel "$(kernel_image "$kver")" -initrd "$run/initramfs.cpio" \
-		-append "$APPEND" "${serial[@]}"
+		-append "$APPEND" "${serial[@]}" "${net[@]}"
 }
 
 # Print a file as it grows while PID lives (the VM's ttyS1).
@@ -224,10 +311,11 @@ boot_batch() {
 	stream)
 		follow "$run/tap.log" "$pid" | sed -u '/^# mbx-vm: \(exit\|end\)/d' ;;
 	program)
-		# a program's output, less the module's load and unload points
+		# a program's output, less the modules' load and unload points
+		# and the network's
 		# (their failures stay)
 		follow "$run/tap.log" "$pid" |
-			sed -u -e '/^# mbx-vm: \(exit\|end\)/d' -e '/^ok [0-9]* \(insmod\|rmmod\) /d' ;;
+			sed -u -e '/^# mbx-vm: \(exit\|end\)/d' -e '/^ok [0-9]* \(insmod\|rmmod\|net:\) /d' ;;
 	esac
 	wait "$pid" || rc=$?
 	tr -d '\r' <"$run/tap.log" >"$run/tap.txt"
@@ -402,6 +490,18 @@ cmd_shell() {
 	TIMEOUT=0 qemu "$kver" "$run" mon:stdio
 }
 
+cmd_initramfs() {
+	local kver run
+	kver=$(resolve_kernel "$1")
+	"$VMDIR/deps.sh" kernel "$kver" >/dev/null
+	lock_kernel "$kver"
+	run=$(run_dir "$kver")/initramfs
+	mkdir -p "$run"
+	build_modules "$kver" || exit 1
+	make_initramfs "$run" "$kver" check
+	echo "$run/root"
+}
+
 host_can_load_modules() {
 	((EUID == 0)) && [[ -e /proc/modules && -d /lib/modules/$(uname -r)/build ]]
 }
@@ -441,6 +541,9 @@ shell)
 demo)
 	(($# == 2)) || die "usage: vm.sh demo KERNEL"
 	cmd_demo "$2" ;;
+initramfs)
+	(($# == 2)) || die "usage: vm.sh initramfs KERNEL"
+	cmd_initramfs "$2" ;;
 *)
-	die "usage: vm.sh check|exec|shell|demo KERNEL [CMD...]" ;;
+	die "usage: vm.sh check|exec|shell|demo|initramfs KERNEL [CMD...]" ;;
 esac
