@@ -8,6 +8,9 @@
 #   deps.sh vm             build + QEMU, busybox, cpio
 #   deps.sh kselftest      kselftest_harness.h and kselftest.h into build/kselftest
 #   deps.sh kernel NAME..  fetch kernels into $MBX_CACHE; print their releases
+#   deps.sh modules KVER   fetch the modules of a kernel (fetched already) into
+#                          $MBX_CACHE/<kver>/lib/modules/<kver>/, for
+#                          MBX_VM_MODULES; Debian's kernels only
 #   deps.sh kdir           print a KDIR for `make` on a host without its own
 #                          kernel headers (the 6.1 VM kernel's), fetching it
 #
@@ -33,15 +36,22 @@ deps_kselftest() {
 		die "no kselftest headers in $src"
 }
 
+# The image package of a kernel: unsigned when apt has it (the same kernel
+# without the Secure Boot signature, which QEMU does not check).
+image_package() {
+	if apt-cache show "linux-image-$1-unsigned" >/dev/null 2>&1; then
+		echo "linux-image-$1-unsigned"
+	else
+		echo "linux-image-$1"
+	fi
+}
+
 # The packages that hold one kernel: the image (unsigned when apt has it: the
 # same kernel without the Secure Boot signature, which QEMU does not check),
 # the headers and the headers' linux-headers-*/linux-kbuild-* dependencies.
 kernel_packages() {
-	local kver=$1 img=linux-image-$1
-	if apt-cache show "$img-unsigned" >/dev/null 2>&1; then
-		img=$img-unsigned
-	fi
-	echo "$img"
+	local kver=$1
+	image_package "$kver"
 	echo "linux-headers-$kver"
 	apt-cache depends "linux-headers-$kver" 2>/dev/null |
 		sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ <>]*\)$/\1/p' | sort -u
@@ -89,6 +99,35 @@ fetch_kernel() {
 	touch "$root/.complete"
 }
 
+# The modules of one kernel, from its image package (about 100 MB unpacked,
+# compressed as Debian ships them: vm.sh decompresses those it puts into an
+# initramfs).  The package has no modules.dep (depmod makes it when the
+# package is installed); vm.sh reads each module's depends= instead.
+fetch_modules() {
+	local kver=$1 root tmp pkg
+	root=$(kernel_root "$kver")
+	[[ -f $root/.modules-complete ]] && return 0
+	case $kver in
+	*-debug-*)
+		die "$kver: the extra modules (MBX_VM_MODULES, MBX_VM_NET) come from Debian's packages, for Debian's kernels only" ;;
+	esac
+	kernel_ready "$kver" || die "$kver is not fetched (deps.sh kernel $kver)"
+	pkg=$(image_package "$kver")
+	msg "  FETCH   $kver modules ($pkg)"
+	tmp=$(mktemp -d "$MBX_CACHE/.dl.XXXXXX")
+	chmod 0755 "$tmp"
+	! id _apt >/dev/null 2>&1 || ((EUID != 0)) || chown _apt "$tmp"
+	if ! (cd "$tmp" && apt-get download -qq "$pkg" >&2); then
+		rm -rf "$tmp"
+		die "apt-get download $pkg failed"
+	fi
+	rm -rf "$root/lib/modules"
+	dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$root" ./lib/modules
+	rm -rf "$tmp"
+	[[ -f $root/lib/modules/$kver/modules.builtin ]] || die "no modules in $pkg"
+	touch "$root/.modules-complete"
+}
+
 deps_kernels() {
 	local name kver i kvers=() names=("$@")
 	for name in "$@"; do
@@ -123,10 +162,16 @@ kernel)
 	shift
 	(($#)) || set -- $DEFAULT_KERNELS
 	deps_kernels "$@" ;;
+modules)
+	(($# == 2)) || die "usage: deps.sh modules KVER"
+	mkdir -p "$MBX_CACHE"
+	exec 9>"$MBX_CACHE/.lock"
+	flock 9
+	fetch_modules "$2" ;;
 kdir)
 	apt_install "${PKGS_BUILD[@]}"
 	kver=$(deps_kernels 6.1)
 	kernel_kdir "$kver" ;;
 *)
-	die "usage: deps.sh build|vm|kselftest|kernel [NAME...]|kdir" ;;
+	die "usage: deps.sh build|vm|kselftest|kernel [NAME...]|modules KVER|kdir" ;;
 esac

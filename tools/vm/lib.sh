@@ -29,7 +29,8 @@ verbose() { [[ ${V:-0} == 1 ]]; }
 # busybox's insmod/rmmod, and a host that can load modules already has it.
 PKGS_BUILD=(build-essential liburing-dev linux-source-6.1 xz-utils
 	dwarves) # pahole: 6.12 headers build BTF for modules and need it
-PKGS_VM=(qemu-system-x86 busybox-static cpio)
+PKGS_VM=(qemu-system-x86 busybox-static cpio
+	curl) # the runner's own test of MBX_VM_NET fetches from the VM
 
 # apt-get update when something is missing, at most once an hour unless
 # forced.

@@ -14,6 +14,8 @@
 #   vm.sh shell KERNEL        a root shell on the serial console
 #   vm.sh demo KERNEL         the demonstration program: on this host when it
 #                             can load modules, else in the VM
+#   vm.sh initramfs KERNEL    build check's initramfs, boot nothing; prints
+#                             the directory of its root (the runner's tests)
 #
 # KERNEL: 6.1, 6.12, 6.12-rt or a full release (6.12.117+deb12-amd64).
 # Run `make` first: the selftests, library and tools are built once and put
@@ -33,6 +35,17 @@
 #   MBX_VM_CPU       QEMU -cpu (default max)
 #   MBX_VM_MEM       memory (default 1G)
 #   MBX_VM_APPEND    more kernel command line
+#   MBX_VM_MODULES   more modules of the kernel to load before mbx, e.g.
+#                    "configfs null_blk" (their dependencies too; those
+#                    built in are skipped), from Debian's image package
+#                    (deps.sh modules); not on the debug kernel
+#   MBX_VM_NET       PORT: a virtio NIC on QEMU's user network (restrict=on:
+#                    no way out); eth0 is 10.0.2.15/24, and the host's
+#                    127.0.0.1:PORT (never another address) is forwarded to
+#                    the VM's port 8080.  Loads virtio_net as MBX_VM_MODULES
+#                    would
+#   MBX_VM_PROGRAMS  more programs for /usr/bin, with their libraries (the
+#                    runner's own tests)
 #   MBX_RUN_VM=1     demo: use the VM even on a host that can load modules
 #   V=1              stream the VM's TAP output, show build commands
 set -euo pipefail
@@ -69,6 +82,15 @@ APPEND="console=ttyS0,115200 loglevel=7 panic=-1 mitigations=off${MBX_VM_APPEND:
 # kill fails the run too: a test of a memory limit expects ENOMEM, not the
 # OOM killer.
 BAD_LOG='BUG:|WARNING:|Oops|Call Trace|lockdep is turned off|lockdep:|possible (circular|recursive) locking|INFO: task .* blocked for more than|KASAN|kmemleak: ([0-9]+ new suspected|unreferenced object)|UBSAN|general protection fault|Kernel panic|detected stall|soft lockup|hard LOCKUP|list_(add|del) (corruption|double add)|invoked oom-killer'
+
+MODULES=${MBX_VM_MODULES:-}
+NET=${MBX_VM_NET:-}
+if [[ -n $NET ]]; then
+	[[ $NET =~ ^[1-9][0-9]{0,4}$ ]] && ((NET <= 65535)) ||
+		die "MBX_VM_NET: '$NET' is not a port number"
+	# the transport (a module on 6.1, built into 6.12), then the driver
+	MODULES="virtio_pci virtio_net $MODULES"
+fi
 
 case $FAULT in
 "" | test | warn | unload | hang) ;;
@@ -116,16 +138,26 @@ is_elf() { [[ $(head -c4 "$1" 2>/dev/null | tr -d '\0') == $'\x7fELF' ]]; }
 
 # Copy the shared libraries that the programs in the initramfs need, at the
 # paths they have here.  A library of this project (lib/) is not installed
-# here: it is copied from the tree into /usr/lib.
+# here: it is copied from the tree into /usr/lib, and found there.  A program with no
+# DT_NEEDED entry (static, static-pie) needs none and is not given to ldd,
+# which fails on it; every other program must resolve, or the run fails.
+# The list is built before anything is copied, outside any subshell, so that
+# a failure of ldd stops the run instead of ending the list early.
 copy_libraries() {
-	local root=$1 f lib
-	while read -r lib; do
+	local root=$1 f lib out files libs=()
+	mapfile -d '' files < <(find "$root/usr/bin" "$root/usr/lib" -type f -print0 | LC_ALL=C sort -z)
+	for f in "${files[@]}"; do
+		is_elf "$f" || continue
+		[[ $(readelf -d "$f" 2>/dev/null) == *'(NEEDED)'* ]] || continue
+		out=$(LD_LIBRARY_PATH=$root/usr/lib ldd "$f" 2>&1) || die "ldd ${f#"$root"}: $out"
+		! grep -q 'not found' <<<"$out" ||
+			die "${f#"$root"} needs libraries that are not here: $(grep 'not found' <<<"$out" | sed 's/^[[:space:]]*//' | paste -sd,)"
+		mapfile -t -O "${#libs[@]}" libs < <(sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' <<<"$out")
+	done
+	for lib in "${libs[@]}"; do
+		[[ $lib != "$root"/* ]] || continue
 		[[ -e $root$lib ]] || cp -L --parents "$lib" "$root"
-	done < <(find "$root/usr/bin" "$root/usr/lib" -type f -print0 |
-		while IFS= read -r -d '' f; do
-			is_elf "$f" || continue
-			ldd "$f" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
-		done | sort -u)
+	done
 }
 
 # The programs of lib/, tools/ and examples/ (whatever their Makefiles
@@ -145,7 +177,67 @@ copy_programs() {
 		done < <(find "$TOP/$dir" -path "$TOP/tools/vm" -prune -o \
 			\( -type f -o -type l \) -print0)
 	done
+	for f in ${MBX_VM_PROGRAMS:-}; do
+		cp "$f" "$root/usr/bin/"
+	done
 	copy_libraries "$root"
+}
+
+# add_module KVER NAME ROOT: put module NAME of KVER (Debian's, from the
+# cache) into ROOT/lib/modules/NAME.ko, decompressed (busybox insmod reads
+# no .ko.xz), after the modules its depends= names; appends to MOD_ORDER.
+# A module built into KVER is skipped.
+declare -A MOD_PATH=() MOD_BUILTIN=() MOD_SEEN=()
+MOD_ORDER=()
+index_modules() {
+	local dir=$1 f n
+	MOD_PATH=() MOD_BUILTIN=() MOD_SEEN=() MOD_ORDER=()
+	while IFS= read -r f; do
+		n=${f##*/}
+		n=${n%%.ko*}
+		MOD_PATH[${n//-/_}]=$f
+	done < <(find "$dir/kernel" -name '*.ko*' -type f)
+	while IFS= read -r f; do
+		n=${f##*/}
+		n=${n%.ko}
+		MOD_BUILTIN[${n//-/_}]=1
+	done <"$dir/modules.builtin"
+}
+
+add_module() {
+	local kver=$1 name=${2//-/_} root=$3 src ko deps dep
+	[[ -z ${MOD_SEEN[$name]:-} ]] || return 0
+	MOD_SEEN[$name]=1
+	[[ -z ${MOD_BUILTIN[$name]:-} ]] || return 0
+	src=${MOD_PATH[$name]:-}
+	[[ -n $src ]] || die "MBX_VM_MODULES: $kver has no module $name"
+	ko=$root/lib/modules/$name.ko
+	case $src in
+	*.ko.xz) xz -dc "$src" >"$ko" ;;
+	*.ko.zst) zstd -q -dc "$src" >"$ko" ;;
+	*.ko.gz) gzip -dc "$src" >"$ko" ;;
+	*.ko) cp "$src" "$ko" ;;
+	*) die "$src: unknown compression" ;;
+	esac
+	deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p')
+	for dep in ${deps//,/ }; do
+		add_module "$kver" "$dep" "$root"
+	done
+	MOD_ORDER+=("$name")
+}
+
+# copy_modules KVER ROOT: MODULES into ROOT, their load order into
+# ROOT/etc/mbx-vm.modules.
+copy_modules() {
+	local kver=$1 root=$2 m
+	: >"$root/etc/mbx-vm.modules"
+	[[ -n ${MODULES// /} ]] || return 0
+	"$VMDIR/deps.sh" modules "$kver"
+	index_modules "$(kernel_root "$kver")/lib/modules/$kver"
+	for m in $MODULES; do
+		add_module "$kver" "$m" "$root"
+	done
+	((${#MOD_ORDER[@]} == 0)) || printf '%s\n' "${MOD_ORDER[@]}" >"$root/etc/mbx-vm.modules"
 }
 
 # make_initramfs RUNDIR KVER MODE [CMD]
@@ -160,6 +252,8 @@ make_initramfs() {
 	cp "$mods/mbx/kmod/mbx.ko" "$root/lib/modules/"
 	[[ -z $FAULT ]] || cp "$mods/runner_fault/runner_fault.ko" "$root/lib/modules/"
 	cp -a "$BUILD/selftests/." "$root/selftests/"
+	[[ $FAULT != warn ]] || install -D -m 0755 "$TOP/selftests/runner/runner_warn.sh" \
+		"$root/selftests/runner/runner_warn.sh"
 	if [[ -n ${MBX_VM_TESTS:-} ]]; then
 		printf '%s\n' $MBX_VM_TESTS >"$root/selftests/run-list"
 	else
@@ -167,10 +261,12 @@ make_initramfs() {
 	fi
 	cp "$TOP/selftests/settings" "$root/selftests/"
 	copy_programs "$root"
+	copy_modules "$kver" "$root"
 	{
 		echo "MBX_MODE=$mode"
 		echo "MBX_FAULT=$FAULT"
 		echo "MBX_KVER=$kver"
+		echo "MBX_NET=${NET:+1}"
 	} >"$root/etc/mbx-vm.conf"
 	printf '%s\n' "$cmd" >"$root/etc/mbx-vm.cmd"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$run/initramfs.cpio"
@@ -180,10 +276,13 @@ make_initramfs() {
 qemu() {
 	local kver=$1 run=$2
 	shift 2
-	local serial=() s
+	local serial=() net=() s
 	for s in "$@"; do
 		serial+=(-serial "$s")
 	done
+	# the host side of the forward on the loopback address only
+	[[ -z $NET ]] || net=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$NET-:8080"
+		-device virtio-net-pci,netdev=n0,romfile=)
 	local limit=(timeout -k 10 "$TIMEOUT")
 	# timeout(1) would take an interactive QEMU off the terminal
 	((TIMEOUT)) || limit=()
@@ -191,7 +290,7 @@ qemu() {
 		-nodefaults -no-user-config -display none -no-reboot \
 		-machine pc -accel "$ACCEL" -cpu "$CPU" -smp "$SMP" -m "$MEM" \
 		-kernel "$(kernel_image "$kver")" -initrd "$run/initramfs.cpio" \
-		-append "$APPEND" "${serial[@]}"
+		-append "$APPEND" "${serial[@]}" "${net[@]}"
 }
 
 # Print a file as it grows while PID lives (the VM's ttyS1).
@@ -212,10 +311,11 @@ boot_batch() {
 	stream)
 		follow "$run/tap.log" "$pid" | sed -u '/^# mbx-vm: \(exit\|end\)/d' ;;
 	program)
-		# a program's output, less the module's load and unload points
+		# a program's output, less the modules' load and unload points
+		# and the network's
 		# (their failures stay)
 		follow "$run/tap.log" "$pid" |
-			sed -u -e '/^# mbx-vm: \(exit\|end\)/d' -e '/^ok [0-9]* \(insmod\|rmmod\) /d' ;;
+			sed -u -e '/^# mbx-vm: \(exit\|end\)/d' -e '/^ok [0-9]* \(insmod\|rmmod\|net:\) /d' ;;
 	esac
 	wait "$pid" || rc=$?
 	tr -d '\r' <"$run/tap.log" >"$run/tap.txt"
@@ -223,9 +323,30 @@ boot_batch() {
 	return "$rc"
 }
 
-# Lines of the kernel log that fail the run.
+# Lines of the kernel log that fail the run, each as "STEP<tab>LINE": the
+# step of /init (a selftest, an insmod, an rmmod, the command of exec) during
+# which it appeared, from the markers that /init writes to /dev/kmsg around
+# each ("mbx-vm: begin STEP", "mbx-vm: end STEP"); between steps, "after
+# STEP"; before the first, "boot".
 bad_log_lines() {
-	grep -E "$BAD_LOG" "$1" || true
+	BAD_LOG=$BAD_LOG awk '
+	BEGIN { bad = ENVIRON["BAD_LOG"]; step = "boot" }
+	/(^|\] )mbx-vm: begin / { s = $0; sub(/.*mbx-vm: begin /, "", s); step = s; next }
+	/(^|\] )mbx-vm: end / { s = $0; sub(/.*mbx-vm: end /, "", s); step = "after " s; next }
+	$0 ~ bad { print step "\t" $0 }' "$1"
+}
+
+# The steps of bad_log_lines' output, once each, in order.
+bad_log_steps() {
+	cut -f1 <<<"$1" | awk '!seen[$0]++'
+}
+
+# For each step, its first bad line: "LINE (during STEP)".
+bad_log_firsts() {
+	awk -F'\t' '!seen[$1]++ {
+		l = $2; sub(/^\[[ 0-9.]*\] /, "", l)
+		print l " (during " $1 ")"
+	}' <<<"$1"
 }
 
 # Two runs on one kernel in one work tree share build/kmod/<kver> and the
@@ -250,7 +371,7 @@ run_dir() {
 }
 
 cmd_check() {
-	local name=$1 kver run t0 rc=0 reasons=() boot="" bad end p f s
+	local name=$1 kver run t0 rc=0 reasons=() boot="" bad end p f s r firsts=()
 	kver=$(resolve_kernel "$name")
 	"$VMDIR/deps.sh" kernel "$kver" >/dev/null
 	lock_kernel "$kver"
@@ -285,13 +406,20 @@ cmd_check() {
 		if [[ -z $bad ]]; then
 			echo "ok - vm: kernel log clean"
 		else
-			# each report with the lines that lead to it
+			# each report line with its step, then the lines that lead
+			# to each report
+			head -n 20 <<<"$bad" | awk -F'\t' '{ print "# during " $1 ": " $2 }'
 			grep -E -B3 "$BAD_LOG" "$run/console.txt" | head -n 40 | sed 's/^/# /'
-			echo "not ok - vm: kernel log clean"
+			echo "not ok - vm: kernel log clean: reports during $(bad_log_steps "$bad" | paste -sd, | sed 's/,/, /g')"
 		fi
 	} >"$run/tap-all.txt"
 	[[ $end == ok ]] || reasons+=("no end marker: the VM crashed, hung or did not boot (see $run/console.txt)")
-	[[ -z $bad ]] || reasons+=("kernel log: $(head -n1 <<<"$bad" | sed 's/^\[[ 0-9.]*\] //')")
+	if [[ -n $bad ]]; then
+		mapfile -t firsts < <(bad_log_firsts "$bad")
+		for r in "${firsts[@]}"; do
+			reasons+=("kernel log: $r")
+		done
+	fi
 
 	echo "# $kver${FAULT:+ (fault: $FAULT)}: booted in ${boot:-?} s, $(elapsed "$t0") s in all"
 	awk -f "$VMDIR/tap.awk" "$run/tap-all.txt" >"$run/summary.txt"
@@ -303,7 +431,6 @@ cmd_check() {
 		f=1
 	fi
 	echo "# $kver${FAULT:+ (fault: $FAULT)}: $p passed, $f failed, $s skipped"
-	local r
 	for r in "${reasons[@]}"; do
 		echo "# FAIL $kver: $r"
 	done
@@ -339,7 +466,7 @@ cmd_exec() {
 	bad=$(bad_log_lines "$run/console.txt")
 	if [[ -n $bad ]]; then
 		msg "mbx-vm: the kernel log shows:"
-		msg "$bad"
+		msg "$(awk -F'\t' '{ print $2 "  [during " $1 "]" }' <<<"$bad")"
 		rc=1
 	fi
 	status=$(sed -n 's/^# mbx-vm: exit \([0-9]*\)$/\1/p' "$run/tap.txt")
@@ -361,6 +488,18 @@ cmd_shell() {
 	unlock_kernel
 	msg "  VM      $kver: shell (Ctrl-A x quits QEMU)"
 	TIMEOUT=0 qemu "$kver" "$run" mon:stdio
+}
+
+cmd_initramfs() {
+	local kver run
+	kver=$(resolve_kernel "$1")
+	"$VMDIR/deps.sh" kernel "$kver" >/dev/null
+	lock_kernel "$kver"
+	run=$(run_dir "$kver")/initramfs
+	mkdir -p "$run"
+	build_modules "$kver" || exit 1
+	make_initramfs "$run" "$kver" check
+	echo "$run/root"
 }
 
 host_can_load_modules() {
@@ -402,6 +541,9 @@ shell)
 demo)
 	(($# == 2)) || die "usage: vm.sh demo KERNEL"
 	cmd_demo "$2" ;;
+initramfs)
+	(($# == 2)) || die "usage: vm.sh initramfs KERNEL"
+	cmd_initramfs "$2" ;;
 *)
-	die "usage: vm.sh check|exec|shell|demo KERNEL [CMD...]" ;;
+	die "usage: vm.sh check|exec|shell|demo|initramfs KERNEL [CMD...]" ;;
 esac
