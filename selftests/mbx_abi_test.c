@@ -158,6 +158,7 @@ static void scene_check(struct __test_metadata *_metadata, struct scene *s)
 	struct mbx_event ev[2];
 	struct mbx_info_args info;
 	struct mbx_events_args ea;
+	struct mbx_stats_args st;
 	__u32 i;
 	int fd;
 
@@ -169,6 +170,18 @@ static void scene_check(struct __test_metadata *_metadata, struct scene *s)
 		if (i >= 1 && i <= 3)
 			EXPECT_EQ(s->id[i], si.call_id);
 	}
+	/* Nothing submitted, taken or answered more than the scene did. */
+	ASSERT_EQ(0, mbx_stats(s->c, &st));
+	EXPECT_EQ(3, st.out_submitted);
+	EXPECT_EQ(2, st.out_taken);
+	EXPECT_EQ(1, st.out_completed);
+	EXPECT_EQ(0, st.out_cancelled);
+	EXPECT_EQ(1, st.out_pending);
+	EXPECT_EQ(1, st.out_owned);
+	EXPECT_EQ(1, st.out_free);
+	EXPECT_EQ(1, st.out_taken_now);
+	EXPECT_EQ(1, st.out_replied);
+	EXPECT_EQ(2, st.out_sessions);
 	/* The callee's cancel event is still queued, and alone. */
 	memset(ev, 0xcc, sizeof(ev));
 	memset(&ea, 0, sizeof(ea));
@@ -1123,8 +1136,13 @@ ROW(complete_status_positive, OP_COMPLETE, struct mbx_complete_args, status,
 ROW(complete_status_below_errno, OP_COMPLETE, struct mbx_complete_args,
     status, (__u32)-4096, EINVAL);
 ROW(complete_len_over_slot, OP_COMPLETE, struct mbx_complete_args, len,
-    65, EINVAL);
-ROW(submit_len_over_slot, OP_SUBMIT, struct mbx_submit_args, len, 65, EINVAL);
+    65, EMSGSIZE);
+ROW(submit_len_over_slot, OP_SUBMIT, struct mbx_submit_args, len, 65,
+    EMSGSIZE);
+ROW(complete_call_id_zero, OP_COMPLETE,
+    struct mbx_complete_args, call_id, 0, ESTALE);
+ROW(cancel_call_id_zero, OP_CANCEL, struct mbx_cancel_args, call_id, 0,
+    ESTALE);
 ROW(cancel_replied_ealready, OP_CANCEL, struct mbx_cancel_args, slot, 2,
     EALREADY);
 ROW(acquire_slot_out_of_range, OP_ACQUIRE, struct mbx_acquire_args, slot,
@@ -1144,7 +1162,8 @@ TEST_F(rows, rejected)
 
 		memcpy(p + variant->off, &v, 4);
 	}
-	if (variant->op == OP_CANCEL)	/* slot 2's call, answered */
+	if (variant->op == OP_CANCEL &&	/* slot 2's call, answered */
+	    variant->off == offsetof(struct mbx_cancel_args, slot))
 		((struct mbx_cancel_args *)p)->call_id = self->s.id[2];
 	if (variant->op == OP_ACQUIRE)	/* a named slot, not any */
 		((struct mbx_acquire_args *)p)->flags = MBX_WAIT_NONBLOCK;
