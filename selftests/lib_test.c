@@ -2125,7 +2125,7 @@ TEST_F(lib, complete_take_loop_in_one_struct)
 		ASSERT_LE(0, slots[i]);
 	}
 	for (;;) {
-		ret = mailbox_complete_take(&self->mb, &c, 100 + n, 0,
+		ret = mailbox_complete_take(&self->mb, &c, -n, 0,
 					    MBX_WAIT_NONBLOCK, 0, &c);
 		if (ret < 0)
 			break;
@@ -2148,7 +2148,7 @@ TEST_F(lib, complete_take_loop_in_one_struct)
 				MBX_WAIT_NONBLOCK, 0, &reply));
 		EXPECT_EQ(ids[i], reply.call_id);
 		/* Answered with the status of the round that took the next. */
-		EXPECT_EQ(101 + i, reply.status);
+		EXPECT_EQ(-(i + 1), reply.status);
 	}
 	EXPECT_EQ(-EAGAIN, mailbox_collect(&self->mb, NULL, MBX_WAIT_NONBLOCK,
 					   0, &reply));
