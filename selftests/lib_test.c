@@ -2093,6 +2093,182 @@ TEST_F(lib, deadline_is_monotonic_now_plus)
 	EXPECT_GT(now + 6 * SEC, b);
 }
 
+/*
+ * mailbox_deadline() is a function with external linkage, not a static
+ * inline of the header: this redeclaration does not compile otherwise.
+ */
+extern uint64_t mailbox_deadline(uint64_t rel_ns);
+
+TEST_F(lib, deadline_is_an_external_function)
+{
+	uint64_t (*fn)(uint64_t) = mailbox_deadline;
+	uint64_t a, b;
+
+	a = fn(0);
+	b = fn(0);
+	EXPECT_LE(a, b);
+	EXPECT_LT(0, a);
+}
+
+/*
+ * The usual callee loop: one struct is both the call answered and the next
+ * one taken, until nothing is left. Each call is answered exactly once.
+ */
+TEST_F(lib, complete_take_loop_in_one_struct)
+{
+	struct mbx_call c = { 0 }, reply;
+	uint64_t ids[NSLOTS];
+	int slots[NSLOTS], i, n = 0, ret;
+
+	for (i = 0; i < NSLOTS; i++) {
+		slots[i] = start_call(&self->mb, 10 + i, "loop", 0, &ids[i]);
+		ASSERT_LE(0, slots[i]);
+	}
+	for (;;) {
+		ret = mailbox_complete_take(&self->mb, &c, -n, 0,
+					    MBX_WAIT_NONBLOCK, 0, &c);
+		if (ret < 0)
+			break;
+		/* The first round only takes; every later one answers. */
+		EXPECT_EQ(n ? MBX_TAKEN_DONE : 0, ret);
+		ASSERT_GT(NSLOTS, n);
+		EXPECT_EQ(ids[n], c.call_id);
+		EXPECT_EQ(10 + n, c.opcode);
+		n++;
+	}
+	EXPECT_EQ(-EAGAIN, ret);
+	EXPECT_EQ(NSLOTS, n);
+	/* The last call was answered before the wait failed. */
+	EXPECT_EQ(0, c.call_id);
+	for (i = 0; i < NSLOTS; i++) {
+		memset(&reply, 0xcc, sizeof(reply));
+		ASSERT_EQ(0, mailbox_collect(&self->mb,
+				&(struct mbx_call){ .slot = slots[i],
+						    .call_id = ids[i] },
+				MBX_WAIT_NONBLOCK, 0, &reply));
+		EXPECT_EQ(ids[i], reply.call_id);
+		/* Answered with the status of the round that took the next. */
+		EXPECT_EQ(-(i + 1), reply.status);
+	}
+	EXPECT_EQ(-EAGAIN, mailbox_collect(&self->mb, NULL, MBX_WAIT_NONBLOCK,
+					   0, &reply));
+}
+
+/*
+ * Separate done and next: done->call_id is 0 once answered even though
+ * the wait then fails, next is left alone, and a retry only takes.
+ */
+TEST_F(lib, complete_take_zeroes_done_when_the_wait_fails)
+{
+	struct mbx_call done, next, reply;
+	struct mbx_slot_info info;
+	uint64_t id;
+	int slot;
+
+	slot = start_call(&self->mb, 1, "once", 0, &id);
+	ASSERT_LE(0, slot);
+	ASSERT_EQ(0, take_now(&self->mb, &done));
+	ASSERT_EQ(id, done.call_id);
+	memset(&next, 0xcc, sizeof(next));
+	EXPECT_EQ(-EAGAIN, mailbox_complete_take(&self->mb, &done, -EIO, 0,
+						 MBX_WAIT_NONBLOCK, 0, &next));
+	EXPECT_EQ(0, done.call_id);
+	EXPECT_EQ((uint32_t)slot, done.slot);
+	EXPECT_EQ(0xcccccccccccccccc, next.call_id);
+	ASSERT_EQ(1, mailbox_slot_info(&self->mb, slot, 1, &info));
+	EXPECT_EQ(MBX_STATE_REPLIED, info.state);
+	/* The retry answers nothing: only the take, which finds nothing. */
+	EXPECT_EQ(-EAGAIN, mailbox_complete_take(&self->mb, &done, -EIO, 0,
+						 MBX_WAIT_NONBLOCK, 0, &next));
+	EXPECT_EQ(0, done.call_id);
+	ASSERT_EQ(0, mailbox_collect(&self->mb,
+				     &(struct mbx_call){ .slot = slot,
+							 .call_id = id },
+				     MBX_WAIT_NONBLOCK, 0, &reply));
+	EXPECT_EQ(-EIO, reply.status);
+}
+
+/* collect of one call into the struct that names it. */
+TEST_F(lib, collect_into_the_struct_that_names_the_call)
+{
+	struct mbx_call c, taken;
+	uint64_t id;
+	int slot;
+
+	slot = start_call(&self->mb, 7, "which", 0, &id);
+	ASSERT_LE(0, slot);
+	ASSERT_EQ(0, take_now(&self->mb, &taken));
+	ASSERT_EQ(0, answer(&self->mb, &taken, -ENOENT, "it"));
+	memset(&c, 0xcc, sizeof(c));
+	c.slot = slot;
+	c.call_id = id;
+	ASSERT_EQ(0, mailbox_collect(&self->mb, &c, MBX_WAIT_NONBLOCK, 0, &c));
+	EXPECT_EQ((uint32_t)slot, c.slot);
+	EXPECT_EQ(id, c.call_id);
+	EXPECT_EQ(7, c.opcode);
+	EXPECT_EQ(-ENOENT, c.status);
+	EXPECT_EQ(3, c.len);
+	EXPECT_EQ(0x5eed, c.user_data);
+	EXPECT_STREQ("it", (char *)mailbox_reply_plane(&self->mb, slot));
+}
+
+/* Refused by the library: the pending call is not taken back. */
+TEST_F(lib, acquire_call_flag_refused_on_a_pending_call)
+{
+	struct mbx_slot_info info;
+	uint64_t id;
+	int slot;
+
+	slot = start_call(&self->mb, 1, "stay", 0, &id);
+	ASSERT_LE(0, slot);
+	EXPECT_EQ(-EINVAL, mailbox_acquire(&self->mb, slot, MBX_ACQUIRE_CALL,
+					   0, NULL));
+	ASSERT_EQ(1, mailbox_slot_info(&self->mb, slot, 1, &info));
+	EXPECT_EQ(MBX_STATE_PENDING, info.state);
+	EXPECT_EQ(id, info.call_id);
+}
+
+/* MBX_COLLECT_CALL is the library's to set, with a call named too. */
+TEST_F(lib, collect_call_flag_refused_with_a_call)
+{
+	struct mbx_call taken, reply;
+	uint64_t id;
+	int slot;
+
+	slot = start_call(&self->mb, 1, "named", 0, &id);
+	ASSERT_LE(0, slot);
+	ASSERT_EQ(0, take_now(&self->mb, &taken));
+	ASSERT_EQ(0, answer(&self->mb, &taken, 0, "r"));
+	memset(&reply, 0xcc, sizeof(reply));
+	EXPECT_EQ(-EINVAL, mailbox_collect(&self->mb,
+				&(struct mbx_call){ .slot = slot,
+						    .call_id = id },
+				MBX_COLLECT_CALL | MBX_WAIT_NONBLOCK, 0,
+				&reply));
+	EXPECT_EQ(0xcccccccccccccccc, reply.call_id);
+	/* Nothing was collected. */
+	ASSERT_EQ(0, mailbox_collect(&self->mb, NULL, MBX_WAIT_NONBLOCK, 0,
+				     &reply));
+	EXPECT_EQ(id, reply.call_id);
+}
+
+/* submit_collect writes call_id when the wait times out, too. */
+TEST_F(lib, submit_collect_timed_out_writes_the_call_id)
+{
+	struct mbx_call call = { .slot = 2, .opcode = 5 }, reply, taken;
+
+	memset(&reply, 0xcc, sizeof(reply));
+	ASSERT_EQ(2, mailbox_acquire(&self->mb, 2, MBX_WAIT_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-ETIMEDOUT, mailbox_submit_collect(&self->mb, &call,
+						     MBX_WAIT_TIMEOUT,
+						     mailbox_deadline(MSEC),
+						     &reply));
+	EXPECT_NE(0, call.call_id);
+	EXPECT_EQ(0xcccccccccccccccc, reply.call_id);
+	ASSERT_EQ(0, take_now(&self->mb, &taken));
+	EXPECT_EQ(call.call_id, taken.call_id);
+}
+
 TEST_F(lib, submit_collect_timeout_without_its_flag)
 {
 	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
@@ -3658,6 +3834,61 @@ CARRIED_TEST(cancel, OP_CANCEL, -ESTALE)
 CARRIED_TEST(slot_info, OP_SLOT_INFO, 1201)
 CARRIED_TEST(stats, OP_STATS, 0)
 CARRIED_TEST(reclaim, OP_RECLAIM, 0)
+
+/*
+ * A mode narrowed after an open: the fd a process that is not the owner
+ * opened under 0606 keeps its write access; only a new open is refused.
+ * Exit status of the child: 0, or the step that went wrong.
+ */
+static int narrowed_child(const char *name, int ready, int go)
+{
+	struct mailbox mb, again;
+	char b = 0;
+	int ret;
+
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		return 10;
+	if (mailbox_open(&mb, name, MBX_ACCESS_READ | MBX_ACCESS_WRITE, 0))
+		return 11;
+	if (write(ready, &b, 1) != 1 || read(go, &b, 1) != 1)
+		return 12;
+	ret = mailbox_acquire(&mb, 0, MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK, 0,
+			      NULL);
+	if (ret < 0)
+		return 13;
+	if (mailbox_release(&mb, ret))
+		return 14;
+	if (mailbox_open(&again, name, MBX_ACCESS_READ, 0) != -EACCES)
+		return 15;
+	return mailbox_close(&mb) ? 16 : 0;
+}
+
+TEST_F(lib, mode_narrowed_after_open_affects_new_opens_only)
+{
+	int ready[2], go[2], status;
+	char b = 0;
+	pid_t pid;
+
+	SKIP_IF_NOT_ROOT();
+	ASSERT_EQ(0, mailbox_set(&self->mb, MBX_SET_MODE, 0, 0, 0606, 0));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(narrowed_child(self->name, ready[1], go[0]));
+	ASSERT_EQ(1, read(ready[0], &b, 1));
+	EXPECT_EQ(0, mailbox_set(&self->mb, MBX_SET_MODE, 0, 0, 0600, 0));
+	ASSERT_EQ(1, write(go[1], &b, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
 
 TEST_F(lib, write_granted_to_others_is_enough)
 {
