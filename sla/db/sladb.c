@@ -12,6 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Opening again after SQLITE_BUSY: up to 100 times, 20 ms apart. */
+#define OPEN_TRIES	100
+#define OPEN_RETRY_US	20000
 
 #define NAME_MAX_LEN 255
 
@@ -117,9 +122,22 @@ int sladb_open_version(const char *addr, int target, struct sladb **out)
 		return -ENOMEM;
 	}
 	db->engine = e;
-	ret = e->open(db, rest);
-	if (!ret)
-		ret = sladb_migrate(db, target);
+	for (int tries = 0;; tries++) {
+		ret = e->open(db, rest);
+		if (!ret)
+			ret = sladb_migrate(db, target);
+		/*
+		 * Two processes opening a new file at once: SQLite may refuse
+		 * one a lock upgrade with SQLITE_BUSY at once, without its busy
+		 * handler (waiting could deadlock them), while the other sets
+		 * the file up. Open again, a bounded number of times.
+		 */
+		if (ret != -EBUSY || tries == OPEN_TRIES)
+			break;
+		if (db->priv)
+			e->close(db);
+		usleep(OPEN_RETRY_US);
+	}
 	if (ret) {
 		snprintf(open_error, sizeof(open_error), "%s: %s", addr,
 			 db->errmsg);
