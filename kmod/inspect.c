@@ -204,7 +204,11 @@ static const struct cred *mbx_proc_cred(struct seq_file *m)
 	return m->file->f_cred;
 }
 
-/* The first slot from @from that is not free, or nslots. */
+/*
+ * The first slot from @from that is not free, or nslots. A hint read
+ * without slot->lock: mbx_proc_show_slot() reads the slot again under it
+ * and skips a slot that became free meanwhile.
+ */
 static u32 mbx_proc_next_busy(struct mbx_box *box, u32 from)
 {
 	for (; from < box->nslots; from++)

@@ -31,6 +31,11 @@
  *   slot->lock (spinlock: the slot's header)
  *     box->qlock (spinlock: every queue of the box and its counters)
  *       wait queue locks (taken by wake_up*)
+ *     box->attr_lock (a reply orphaned under slot->lock reads the
+ *                     reclaim age)
+ *
+ * attr_lock is a leaf: nothing is taken under it, so it nests under
+ * mbx_lock and under slot->lock alike.
  *
  * mbx_lock is never taken on the call path, nor while a slot lock is
  * held, nor across output to user space: lookups hold it, take a box
