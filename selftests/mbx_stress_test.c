@@ -76,6 +76,12 @@ struct msg {
 /* Shared by all the processes of the test. */
 struct shared {
 	volatile int stop_callees;	/* set once every caller is done */
+	/*
+	 * The run's end, set once every worker is spawned: on a slow kernel
+	 * spawning 32 processes takes seconds, and a clock started before
+	 * it left the last mailbox's callers no time at all.
+	 */
+	__u64 end;
 	int failed;
 	char why[256];
 	__u64 calls[NBOXES];
@@ -501,12 +507,16 @@ static void *caller_thread(void *arg)
  * A caller process.  Those that collect by call id are two threads of one
  * session, each waiting for its own calls.
  */
-static void caller_main(struct box *b, unsigned int idx, __u64 end)
+static void caller_main(struct box *b, unsigned int idx)
 {
 	struct caller c[2];
 	pthread_t th;
+	__u64 end;
 	int i;
 
+	while (!(end = __atomic_load_n(&sh->end, __ATOMIC_ACQUIRE)) &&
+	       !sh->failed)
+		usleep(1000);
 	memset(c, 0, sizeof(c));
 	for (i = 0; i < 2; i++) {
 		c[i].box = b;
@@ -864,7 +874,7 @@ static void dump_workers(struct __test_metadata *_metadata,
 
 static void spawn(struct __test_metadata *_metadata,
 		  FIXTURE_DATA(stress) *self, unsigned int box, int callee,
-		  unsigned int idx, __u64 end)
+		  unsigned int idx)
 {
 	struct box b;
 	pid_t pid = fork();
@@ -884,7 +894,7 @@ static void spawn(struct __test_metadata *_metadata,
 	if (callee)
 		callee_main(&b, idx);
 	else
-		caller_main(&b, idx, end);
+		caller_main(&b, idx);
 	_exit(sh->failed ? 1 : 0);
 }
 
@@ -965,15 +975,17 @@ TEST_F_TIMEOUT(stress, every_call_answered_once, 3600)
 	}
 	peak = memfree();
 
-	end = now_ns() + seconds * NSEC;
 	TH_LOG("%u processes on %u mailboxes for %u s",
 	       NBOXES * (NCALLERS + NCALLEES), NBOXES, seconds);
 	for (b = 0; b < NBOXES; b++) {
 		for (i = 0; i < NCALLEES; i++)
-			spawn(_metadata, self, b, 1, i, end);
+			spawn(_metadata, self, b, 1, i);
 		for (i = 0; i < NCALLERS; i++)
-			spawn(_metadata, self, b, 0, i, end);
+			spawn(_metadata, self, b, 0, i);
 	}
+	/* Every worker is there: the callers' clock starts now. */
+	end = now_ns() + seconds * NSEC;
+	__atomic_store_n(&sh->end, end, __ATOMIC_RELEASE);
 
 	/*
 	 * Wait for the callers, which stop at the end and drain; fail if no
