@@ -4,9 +4,9 @@
  * sladb_engine; sladb.c checks the arguments once, then calls through it.
  * Every operation returns 0 or a negative errno and may set db->errmsg.
  *
- * To add an engine (PostgreSQL through libpq, say): implement these
- * operations in <name>.c, add it to the table in sladb.c with its address
- * prefix, and run tests/db_test.c against it.
+ * To add an engine: implement these operations in <name>.c, add it to the
+ * table in sladb.c with its address prefix (or a match function), and run
+ * tests/db_test.c against it (pg.c is the second engine).
  */
 #ifndef SLADB_ENGINE_H
 #define SLADB_ENGINE_H
@@ -16,6 +16,8 @@
 struct sladb_engine {
 	const char *name;
 	const char *prefix;	/* the address prefix: "sqlite:" */
+	/* Or: the address to open when addr is this engine's, else NULL. */
+	const char *(*match)(const char *addr);
 	int (*open)(struct sladb *db, const char *addr);
 	void (*close)(struct sladb *db);
 	int (*schema_version)(struct sladb *db, int *version);
@@ -52,5 +54,6 @@ void sladb_set_error(struct sladb *db, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 extern const struct sladb_engine sladb_sqlite_engine;
+extern const struct sladb_engine sladb_pg_engine;
 
 #endif

@@ -20,13 +20,23 @@
 
 #define NAME_MAX_LEN 255
 
-/* The engines this build has; the first whose prefix matches is used. */
+/*
+ * The engines; the first whose prefix or match function takes the address
+ * is used, and a plain path is SQLite's.
+ */
 static const struct sladb_engine *const engines[] = {
 	&sladb_sqlite_engine,
+	&sladb_pg_engine,
 };
 
-/* Known engines that this build does not have. */
-static const char *const absent_prefixes[] = { "postgresql:", "postgres:" };
+/* "scheme://...": a URL no engine took, not a file name. */
+static bool is_url(const char *addr)
+{
+	size_t n = strspn(addr, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
+
+	return n && addr[0] >= 'a' && addr[0] <= 'z' &&
+	       !strncmp(addr + n, "://", 3);
+}
 
 /* Why the last sladb_open() of this thread failed. */
 static __thread char open_error[320];
@@ -99,23 +109,26 @@ int sladb_open_version(const char *addr, int target, struct sladb **out)
 			 "invalid address or target version");
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < sizeof(absent_prefixes) / sizeof(*absent_prefixes); i++)
-		if (!strncmp(addr, absent_prefixes[i], strlen(absent_prefixes[i]))) {
-			snprintf(open_error, sizeof(open_error),
-				 "%s: engine not built in", addr);
-			return -ENOTSUP;
-		}
-	for (size_t i = 0; i < sizeof(engines) / sizeof(*engines); i++) {
-		size_t n = strlen(engines[i]->prefix);
+	for (size_t i = 0; i < sizeof(engines) / sizeof(*engines) && !e; i++) {
+		const struct sladb_engine *c = engines[i];
 
-		if (!strncmp(addr, engines[i]->prefix, n)) {
-			e = engines[i];
-			rest = addr + n;
-			break;
+		if (c->match) {
+			rest = c->match(addr);
+			e = rest ? c : NULL;
+		} else if (!strncmp(addr, c->prefix, strlen(c->prefix))) {
+			rest = addr + strlen(c->prefix);
+			e = c;
 		}
 	}
-	if (!e)
+	if (!e && is_url(addr)) {
+		snprintf(open_error, sizeof(open_error),
+			 "%s: no engine for this scheme", addr);
+		return -ENOTSUP;
+	}
+	if (!e) {
 		e = engines[0];		/* a plain path: the default engine */
+		rest = addr;
+	}
 	db = calloc(1, sizeof(*db));
 	if (!db) {
 		snprintf(open_error, sizeof(open_error), "out of memory");

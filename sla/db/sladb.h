@@ -12,7 +12,13 @@
  *   -ENOENT   no such row (sladb_sla_get, sladb_sla_delete)
  *   -EBUSY    the database stayed locked longer than the busy timeout
  *   -EPROTO   the database's schema is newer than this code knows
- *   -ENOTSUP  an engine this build does not have
+ *   -ENOTSUP  an address of a scheme no engine takes ("mysql://...")
+ *   -ECONNREFUSED  (open, PostgreSQL) the server could not be reached or
+ *             refused the connection (sladb_open_error() has its words)
+ *   -ECONNRESET    (PostgreSQL) the connection broke during this call:
+ *             nothing of it is committed (but see sla/README.md); call again
+ *   -EAGAIN   (PostgreSQL) not connected, the server still away: call again
+ *             later (the handle reconnects, with a back-off of its own)
  *   -EIO      any other engine error; sladb_errmsg() says which
  *
  * Times are int64 nanoseconds on whatever clock the caller uses for every
@@ -97,9 +103,10 @@ struct sladb_window {
 
 /*
  * Open a database and migrate it to SLADB_SCHEMA_VERSION.  addr is a path,
- * "sqlite:PATH", or another engine's address ("postgresql://...": -ENOTSUP
- * until that engine exists).  SQLite opens in WAL mode with a busy timeout,
- * so several processes may write at once.
+ * "sqlite:PATH", or a PostgreSQL connection string: a URI
+ * ("postgresql://sla@db.example/sla") or libpq key=value pairs
+ * ("host=/run/postgresql dbname=sla").  SQLite opens in WAL mode with a
+ * busy timeout, so several processes may write at once.
  */
 int sladb_open(const char *addr, struct sladb **out);
 /* The same, migrating no further than target (tests, staged upgrades). */
@@ -110,7 +117,7 @@ const char *sladb_open_error(void);
 
 /* The last error's text on this handle ("" when none). */
 const char *sladb_errmsg(const struct sladb *db);
-/* The engine's name: "sqlite". */
+/* The engine's name: "sqlite" or "postgresql". */
 const char *sladb_engine_name(const struct sladb *db);
 
 int sladb_schema_version(struct sladb *db, int *version);
@@ -148,6 +155,24 @@ int sladb_prune_samples(struct sladb *db, int64_t before_ns,
 
 /* 0 when the engine finds the database sound; -EIO and errmsg otherwise. */
 int sladb_check(struct sladb *db);
+
+/*
+ * A pool of n handles on one database, for a process whose threads share
+ * them: take one (waiting up to timeout_ms; -1: for ever, 0: not at all),
+ * use it from this thread only, give it back.  Thread-safe.  Opening opens
+ * (and migrates, through the first) all n handles, or fails with the first
+ * open's error.  Close only when every handle is back.
+ */
+struct sladb_pool;
+#define SLADB_POOL_MAX 256
+int sladb_pool_open(const char *addr, unsigned int n, struct sladb_pool **out);
+void sladb_pool_close(struct sladb_pool *pool);
+/* -ETIMEDOUT: none came back in time. */
+int sladb_pool_take(struct sladb_pool *pool, int timeout_ms,
+		    struct sladb **db);
+/* -EINVAL: not this pool's handle, or already given back. */
+int sladb_pool_give(struct sladb_pool *pool, struct sladb *db);
+unsigned int sladb_pool_size(const struct sladb_pool *pool);
 
 #ifdef __cplusplus
 }

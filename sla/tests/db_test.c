@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The database layer's tests: migrations from empty and from version 1,
- * inserts, window queries on known data, SLAs, and two writer processes at
- * once.  Results are checked through sladb and, where the point is what is
- * in the file, through a separate raw sqlite3 connection.  Prints
- * "ok - ..." / "not ok - ..." lines; tests/run.sh numbers them.
+ * The database layer's tests, the same on every engine: migrations from
+ * empty and from version 1 (the same columns and indexes at each version on
+ * SQLite and PostgreSQL), inserts, window queries on known data, SLAs, two
+ * writer processes at once, and the pool under threads.  Results are
+ * checked through sladb and, where the point is what is stored, through a
+ * separate raw connection (sqlite3 or libpq).  With a server command, also
+ * a PostgreSQL server stopped, started and restarted under the tests' feet.
+ * Prints "ok - ..." / "not ok - ..." lines; tests/run.sh numbers them.
  *
- *   db_test [DIR]     DIR: where to put the databases (default: a new
- *                     directory under $TMPDIR, removed at the end)
+ *   db_test [DIR]     SQLite; DIR: where to put the databases (default: a
+ *                     new directory under $TMPDIR, removed at the end)
+ *   db_test --pg CONNINFO [--server CMD]
+ *                     PostgreSQL: CONNINFO without dbname reaches a server
+ *                     where the test may create databases; "CMD stop",
+ *                     "CMD start" and "CMD restart" control that server
+ *                     (tests/pgserver.sh DIR)
  */
 #include "sladb.h"
 
@@ -18,15 +26,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #define S(sec) ((int64_t)(sec) * 1000000000)
 
 static char dir[4096];
 static int failed;
+/* PostgreSQL: the connection string without dbname; NULL: SQLite. */
+static const char *pgbase;
+static const char *server_cmd;
 
 static void __attribute__((format(printf, 2, 3))) ok(bool cond,
 						       const char *fmt, ...)
@@ -42,70 +56,182 @@ static void __attribute__((format(printf, 2, 3))) ok(bool cond,
 	failed += !cond;
 }
 
-static const char *path(const char *name)
+/*
+ * The address of test database name ("empty", "main", ...): a file in dir,
+ * or a database on the server, created afresh on the first call.
+ */
+static const char *addr(const char *name)
 {
 	static char buf[8][4200];
+	static char made[16][32];
 	static int i;
 
 	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	if (!pgbase) {
+		snprintf(buf[i], sizeof(buf[i]), "%s/%s.db", dir, name);
+		return buf[i];
+	}
+	snprintf(buf[i], sizeof(buf[i]), "%s dbname=%s", pgbase, name);
+	for (int k = 0; k < 16; k++) {
+		char sql[128];
+		PGconn *c;
+
+		if (!strcmp(made[k], name))
+			break;
+		if (made[k][0])
+			continue;
+		snprintf(made[k], sizeof(made[k]), "%s", name);
+		snprintf(sql, sizeof(sql), "%s dbname=postgres", pgbase);
+		c = PQconnectdb(sql);
+		PQclear(PQexec(c, "SET client_min_messages = warning"));
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+		PQclear(PQexec(c, sql));
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+		PQclear(PQexec(c, sql));
+		if (PQstatus(c) != CONNECTION_OK)
+			fprintf(stderr, "# create %s: %s", name,
+				PQerrorMessage(c));
+		PQfinish(c);
+		break;
+	}
 	return buf[i];
 }
 
-/* One integer from SQL on a raw connection: -1 on any error. */
-static long long raw_int(const char *file, const char *sql)
-{
-	sqlite3 *c;
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	if (sqlite3_open_v2(file, &c, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(c);
-	return v;
-}
-
-/* One text from SQL on a raw connection, into buf ("" on error). */
-static const char *raw_text(const char *file, const char *sql)
+/* One value of SQL on a raw connection to a, into buf ("" on error). */
+static const char *raw_value(const char *a, const char *sql, bool *okp)
 {
 	static char buf[256];
+
+	buf[0] = '\0';
+	*okp = false;
+	if (pgbase) {
+		PGconn *c = PQconnectdb(a);
+		PGresult *r = PQexec(c, sql);
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) &&
+		    !PQgetisnull(r, 0, 0)) {
+			snprintf(buf, sizeof(buf), "%s", PQgetvalue(r, 0, 0));
+			*okp = true;
+		}
+		PQclear(r);
+		PQfinish(c);
+		return buf;
+	}
 	sqlite3 *c;
 	sqlite3_stmt *st;
 
-	buf[0] = '\0';
-	if (sqlite3_open_v2(file, &c, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	if (sqlite3_open_v2(a, &c, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
 			snprintf(buf, sizeof(buf), "%s",
 				 (const char *)sqlite3_column_text(st, 0));
+			*okp = true;
+		}
 		sqlite3_finalize(st);
 	}
 	sqlite3_close(c);
 	return buf;
 }
 
-static bool has_column(const char *file, const char *table, const char *col)
+/* One integer from SQL on a raw connection: -1 on any error. */
+static long long raw_int(const char *a, const char *sql)
 {
-	char sql[256];
+	bool good;
+	const char *v = raw_value(a, sql, &good);
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'",
-		 table, col);
-	return raw_int(file, sql) == 1;
+	return good ? strtoll(v, NULL, 10) : -1;
 }
 
-static bool has_index(const char *file, const char *index)
+static const char *raw_text(const char *a, const char *sql)
 {
-	char sql[256];
+	bool good;
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-		 " AND name = '%s'", index);
-	return raw_int(file, sql) == 1;
+	return raw_value(a, sql, &good);
+}
+
+/* Run SQL on a raw connection: true when it ran. */
+static bool raw_exec(const char *a, const char *sql)
+{
+	bool good;
+
+	if (pgbase) {
+		PGconn *c = PQconnectdb(a);
+		PGresult *r = PQexec(c, sql);
+
+		good = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		PQfinish(c);
+		return good;
+	}
+	sqlite3 *c;
+
+	good = sqlite3_open(a, &c) == SQLITE_OK &&
+	       sqlite3_exec(c, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(c);
+	return good;
+}
+
+/* A table's columns, in order, comma-separated, from the catalog. */
+static const char *columns(const char *a, const char *table)
+{
+	char sql[400];
+
+	if (pgbase)
+		snprintf(sql, sizeof(sql),
+			 "SELECT string_agg(column_name, ',' ORDER BY"
+			 " ordinal_position) FROM information_schema.columns"
+			 " WHERE table_schema = current_schema()"
+			 " AND table_name = '%s'", table);
+	else
+		snprintf(sql, sizeof(sql),
+			 "SELECT group_concat(name) FROM (SELECT name FROM"
+			 " pragma_table_info('%s') ORDER BY cid)", table);
+	return raw_text(a, sql);
+}
+
+static bool has_column(const char *a, const char *table, const char *col)
+{
+	char want[64];
+	char cols[256];
+
+	snprintf(cols, sizeof(cols), ",%s,", columns(a, table));
+	snprintf(want, sizeof(want), ",%s,", col);
+	return strstr(cols, want) != NULL;
+}
+
+/* The indexes made by name (not those of primary keys), sorted. */
+static const char *indexes(const char *a)
+{
+	return raw_text(a, pgbase ?
+		"SELECT string_agg(indexname, ',' ORDER BY indexname)"
+		" FROM pg_indexes WHERE schemaname = current_schema()"
+		" AND indexname NOT LIKE '%pkey'" :
+		"SELECT group_concat(name) FROM (SELECT name FROM sqlite_master"
+		" WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)");
+}
+
+static bool has_index(const char *a, const char *index)
+{
+	char want[64];
+	char all[256];
+
+	snprintf(all, sizeof(all), ",%s,", indexes(a));
+	snprintf(want, sizeof(want), ",%s,", index);
+	return strstr(all, want) != NULL;
+}
+
+/* The engine's own view that the database is sound, on a raw connection. */
+static bool raw_sound(const char *a)
+{
+	if (pgbase)
+		return raw_int(a, "SELECT count(*) FROM pg_index"
+				  " WHERE NOT indisvalid") == 0;
+	return !strcmp(raw_text(a, "PRAGMA integrity_check"), "ok");
+}
+
+static const char *engine(void)
+{
+	return pgbase ? "postgresql" : "sqlite";
 }
 
 static struct sladb_sample sample(int64_t ts, const char *host,
@@ -119,9 +245,56 @@ static struct sladb_sample sample(int64_t ts, const char *host,
 	};
 }
 
+/*
+ * The schema at each version, the same on every engine: each table's
+ * columns in order, and the indexes made by name.  A migration added to
+ * one engine and not the other fails here.
+ */
+static const struct {
+	const char *samples, *decisions, *slas, *indexes;
+} schema[] = {
+	[1] = {
+		"id,ts_ns,host,device,riops,wiops,rbps,wbps,lat_mean_us,"
+		"lat_p50_us,lat_p99_us,lat_max_us",
+		"id,ts_ns,host,device,action,old_riops,old_wiops,old_rbps,"
+		"old_wbps,new_riops,new_wiops,new_rbps,new_wbps,reason",
+		"host,lat_ceiling_us,iops_floor,bps_floor,priority,cap_iops,"
+		"cap_bps,updated_ns",
+		"samples_ts",
+	},
+	[2] = {
+		"id,ts_ns,host,device,riops,wiops,rbps,wbps,lat_mean_us,"
+		"lat_p50_us,lat_p99_us,lat_max_us",
+		"id,ts_ns,host,device,action,old_riops,old_wiops,old_rbps,"
+		"old_wbps,new_riops,new_wiops,new_rbps,new_wbps,reason,call_id",
+		"host,lat_ceiling_us,iops_floor,bps_floor,priority,cap_iops,"
+		"cap_bps,updated_ns",
+		"decisions_ts,samples_host_device_ts,samples_ts",
+	},
+};
+
+_Static_assert(sizeof(schema) / sizeof(*schema) == SLADB_SCHEMA_VERSION + 1,
+	       "the expected schema of every version");
+
+static void check_schema(const char *a, int v)
+{
+	ok(!strcmp(columns(a, "samples"), schema[v].samples),
+	   "version %d: the columns of samples", v);
+	ok(!strcmp(columns(a, "decisions"), schema[v].decisions),
+	   "version %d: the columns of decisions (%s)", v,
+	   columns(a, "decisions"));
+	ok(!strcmp(columns(a, "slas"), schema[v].slas),
+	   "version %d: the columns of slas", v);
+	ok(!strcmp(columns(a, "schema_version"), "version,applied_ns"),
+	   "version %d: the columns of schema_version", v);
+	ok(!strcmp(indexes(a), schema[v].indexes),
+	   "version %d: the indexes %s (%s)", v, schema[v].indexes,
+	   indexes(a));
+}
+
 static void test_migrate_from_empty(void)
 {
-	const char *f = path("empty.db");
+	const char *f = addr("empty");
 	struct sladb *db;
 	int v = -1, ret;
 
@@ -132,18 +305,16 @@ static void test_migrate_from_empty(void)
 	ret = sladb_schema_version(db, &v);
 	ok(ret == 0 && v == SLADB_SCHEMA_VERSION,
 	   "migrated from empty to version %d (%d)", SLADB_SCHEMA_VERSION, v);
-	ok(!strcmp(sladb_engine_name(db), "sqlite"), "the engine is sqlite");
-	ok(!strcmp(raw_text(f, "PRAGMA journal_mode"), "wal"),
-	   "the database is in WAL mode");
-	ok(raw_int(f, "SELECT group_concat(version) = '1,2' FROM"
-		      " (SELECT version FROM schema_version ORDER BY version)") == 1,
+	ok(!strcmp(sladb_engine_name(db), engine()), "the engine is %s",
+	   engine());
+	if (!pgbase)
+		ok(!strcmp(raw_text(f, "PRAGMA journal_mode"), "wal"),
+		   "the database is in WAL mode");
+	ok(raw_int(f, "SELECT count(*) FROM schema_version") == 2 &&
+	   raw_int(f, "SELECT count(*) FROM schema_version"
+		      " WHERE version IN (1, 2) AND applied_ns > 0") == 2,
 	   "schema_version records migrations 1 and 2");
-	ok(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-		      " AND name IN ('samples', 'decisions', 'slas')") == 3,
-	   "migration 1 made samples, decisions and slas");
-	ok(has_index(f, "samples_host_device_ts") &&
-	   has_column(f, "decisions", "call_id"),
-	   "migration 2 made the window index and decisions.call_id");
+	check_schema(f, 2);
 	sladb_close(db);
 
 	ret = sladb_open(f, &db);
@@ -153,8 +324,7 @@ static void test_migrate_from_empty(void)
 
 	ret = sladb_open(f, &db);
 	sladb_close(db);
-	ok(ret == 0 && !strcmp(raw_text(f, "PRAGMA integrity_check"), "ok"),
-	   "integrity_check ok after migration");
+	ok(ret == 0 && raw_sound(f), "the database is sound after migration");
 }
 
 struct collect {
@@ -179,7 +349,7 @@ static int collect_decision(void *ctx, const struct sladb_decision *d)
 
 static void test_migrate_from_v1(void)
 {
-	const char *f = path("v1.db");
+	const char *f = addr("v1");
 	struct sladb_sample s[3] = {
 		sample(S(1), "gold", "8:0", 1),
 		sample(S(2), "gold", "8:0", 2),
@@ -203,6 +373,7 @@ static void test_migrate_from_v1(void)
 	   "a database made at version 1 (%d, %d)", ret, v);
 	if (ret)
 		return;
+	check_schema(f, 1);
 	ok(!has_column(f, "decisions", "call_id") &&
 	   !has_index(f, "samples_host_device_ts"),
 	   "version 1 has no call_id and no window index");
@@ -246,26 +417,34 @@ static void test_migrate_from_v1(void)
 
 static void test_refusals(void)
 {
-	const char *f = path("newer.db");
+	const char *f = addr("newer");
 	struct sladb *db;
-	sqlite3 *c;
 	int ret;
 
-	ok(sladb_open("postgresql://localhost/sla", &db) == -ENOTSUP && !db,
-	   "an engine this build lacks: -ENOTSUP");
+	ok(sladb_open("mysql://localhost/sla", &db) == -ENOTSUP && !db &&
+	   strstr(sladb_open_error(), "no engine"),
+	   "an address of a scheme no engine takes: -ENOTSUP");
 	ok(sladb_open_version(f, SLADB_SCHEMA_VERSION + 1, &db) == -EINVAL,
 	   "migrating past the known version: -EINVAL");
 	ret = sladb_open(f, &db);
 	sladb_close(db);
-	sqlite3_open(f, &c);
-	sqlite3_exec(c, "INSERT INTO schema_version VALUES (3, 0)", NULL, NULL,
-		     NULL);
-	sqlite3_close(c);
-	ok(ret == 0 && sladb_open(f, &db) == -EPROTO && !db &&
+	ok(ret == 0 && raw_exec(f, "INSERT INTO schema_version VALUES (3, 0)") &&
+	   sladb_open(f, &db) == -EPROTO && !db &&
 	   strstr(sladb_open_error(), "schema version 3 is newer than 2"),
 	   "a database newer than this code: -EPROTO, and why");
-	ok(sladb_open(path("nodir/x.db"), &db) < 0 && !db,
-	   "a path that cannot be created: an error");
+	if (!pgbase) {
+		ok(sladb_open(addr("nodir/x"), &db) < 0 && !db,
+		   "a path that cannot be created: an error");
+	} else {
+		char a[4200];
+
+		snprintf(a, sizeof(a), "%s dbname=nosuchdb", pgbase);
+		ret = sladb_open(a, &db);
+		ok(ret == -ECONNREFUSED && !db &&
+		   strstr(sladb_open_error(), "nosuchdb"),
+		   "a database that does not exist: -ECONNREFUSED, and why (%s)",
+		   sladb_open_error());
+	}
 }
 
 static void test_invalid(struct sladb *db)
@@ -542,7 +721,7 @@ static int writer(const char *f, int id, int go)
 
 static void test_two_writers(void)
 {
-	const char *f = path("two.db");
+	const char *f = addr("two");
 	struct sladb_window w;
 	struct sladb *db;
 	pid_t pid[2];
@@ -580,12 +759,11 @@ static void test_two_writers(void)
 	/* Their transactions interleaved (one writer after the other
 	 * would give 1 switch): the writers did overlap. */
 	switches = raw_int(f, "SELECT count(*) FROM (SELECT host, lag(host)"
-			      " OVER (ORDER BY id) AS prev FROM samples)"
+			      " OVER (ORDER BY id) AS prev FROM samples) AS t"
 			      " WHERE host != prev");
 	ok(switches >= 2, "the writers' transactions interleaved (%lld switches)",
 	   switches);
-	ok(!strcmp(raw_text(f, "PRAGMA integrity_check"), "ok"),
-	   "integrity_check ok after two writers");
+	ok(raw_sound(f), "the database is sound after two writers");
 	if (sladb_open(f, &db) == 0) {
 		ok(sladb_check(db) == 0 &&
 		   sladb_window(db, "host1", "8:0", S(NR_BATCH * BATCH),
@@ -598,28 +776,394 @@ static void test_two_writers(void)
 	}
 }
 
+/*
+ * The pool under threads: THREADS threads share POOL handles, each taking
+ * one for a batch of samples and a window query of its own host, holding
+ * it a little, and giving it back.
+ */
+#define POOL 3
+#define THREADS 8
+#define ROUNDS 30
+#define PER 10
+#define RESTART_THREADS 4
+
+struct pool_run {
+	struct sladb_pool *pool;
+	pthread_mutex_t lock;
+	int in_use, max_in_use;
+	int bad;		/* operations that failed or saw wrong counts */
+	/* The restart run: retry on these, count them, fail on the rest. */
+	bool retry;
+	int done;		/* batches stored, over all threads */
+	int eagain, econnreset, ebusy, other;
+};
+
+struct pool_thread {
+	struct pool_run *run;
+	int id;
+	pthread_t tid;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Count a failed call; true when the restart run retries it. */
+static bool pool_failed(struct pool_run *run, struct sladb *db, int ret,
+			const char *what)
+{
+	bool again = ret == -EAGAIN || ret == -ECONNRESET || ret == -EBUSY;
+
+	pthread_mutex_lock(&run->lock);
+	run->eagain += ret == -EAGAIN;
+	run->econnreset += ret == -ECONNRESET;
+	run->ebusy += ret == -EBUSY;
+	if (!again) {
+		run->other++;
+		fprintf(stderr, "# %s: %s: %s\n", what, strerror(-ret),
+			sladb_errmsg(db));
+	}
+	pthread_mutex_unlock(&run->lock);
+	return again && run->retry;
+}
+
+/*
+ * One call through the pool: take a handle, run op, give it back.  In the
+ * restart run a call that failed with a retryable error is made again, as
+ * a database manager leaves the call in its slot and serves it again: the
+ * engine reconnects meanwhile, with its back-off.
+ */
+static int pool_call(struct pool_run *run, const char *what,
+		     int (*op)(struct sladb *db, void *ctx), void *ctx)
+{
+	struct sladb *db;
+	int ret;
+
+	for (;;) {
+		ret = sladb_pool_take(run->pool, -1, &db);
+		if (ret)
+			return ret;
+		pthread_mutex_lock(&run->lock);
+		if (++run->in_use > run->max_in_use)
+			run->max_in_use = run->in_use;
+		pthread_mutex_unlock(&run->lock);
+		ret = op(db, ctx);
+		pthread_mutex_lock(&run->lock);
+		run->in_use--;
+		pthread_mutex_unlock(&run->lock);
+		if (ret && !pool_failed(run, db, ret, what)) {
+			sladb_pool_give(run->pool, db);
+			return ret;
+		}
+		sladb_pool_give(run->pool, db);
+		if (!ret)
+			return 0;
+		if (ret != -ECONNRESET)
+			usleep(20000);
+	}
+}
+
+struct batch {
+	const struct sladb_sample *s;
+	int n;
+	bool hold;
+	struct sladb_window w;
+};
+
+static int op_insert(struct sladb *db, void *ctx)
+{
+	struct batch *b = ctx;
+	int ret = sladb_insert_samples(db, b->s, b->n);
+
+	if (!ret && b->hold)
+		usleep(2000);	/* hold the handle: let the others queue */
+	return ret;
+}
+
+static int op_window(struct sladb *db, void *ctx)
+{
+	struct batch *b = ctx;
+
+	return sladb_window(db, b->s[0].host, "8:0", INT64_MAX, INT64_MAX,
+			    &b->w);
+}
+
+/* A batch stored, then its host's window read: every row there, once. */
+static int pool_batch(struct pool_run *run, const struct sladb_sample *s,
+		      int n, const char *host, uint64_t want)
+{
+	struct batch b = { .s = s, .n = n, .hold = !run->retry };
+	int ret = pool_call(run, host, op_insert, &b);
+
+	if (!ret)
+		ret = pool_call(run, host, op_window, &b);
+	pthread_mutex_lock(&run->lock);
+	if (!ret && b.w.count != want) {
+		fprintf(stderr, "# %s: %llu samples, not %llu\n", host,
+			(unsigned long long)b.w.count, (unsigned long long)want);
+		run->bad++;
+	}
+	if (!ret)
+		run->done++;
+	pthread_mutex_unlock(&run->lock);
+	return ret;
+}
+
+static void *pool_worker(void *arg)
+{
+	struct pool_thread *t = arg;
+	struct sladb_sample s[PER];
+	char host[16];
+
+	snprintf(host, sizeof(host), "pool%d", t->id);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < PER; i++)
+			s[i] = sample(S(r * PER + i + 1), host, "8:0", i);
+		if (pool_batch(t->run, s, PER, host, (uint64_t)(r + 1) * PER)) {
+			pthread_mutex_lock(&t->run->lock);
+			t->run->bad++;
+			pthread_mutex_unlock(&t->run->lock);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void run_threads(struct pool_run *run, int nthreads,
+			void (*meanwhile)(struct pool_run *))
+{
+	struct pool_thread t[THREADS];
+
+	for (int i = 0; i < nthreads; i++) {
+		t[i].run = run;
+		t[i].id = i;
+		pthread_create(&t[i].tid, NULL, pool_worker, &t[i]);
+	}
+	if (meanwhile)
+		meanwhile(run);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(t[i].tid, NULL);
+}
+
+static void test_pool(void)
+{
+	const char *f = addr("pool");
+	struct pool_run run = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct sladb *held[POOL], *extra, *other;
+	struct sladb_pool *pool;
+	int64_t t0;
+	int ret;
+
+	ok(sladb_pool_open(f, 0, &pool) == -EINVAL && !pool,
+	   "a pool of 0 handles: -EINVAL");
+	ok(sladb_pool_open(f, SLADB_POOL_MAX + 1, &pool) == -EINVAL,
+	   "a pool of %d handles: -EINVAL", SLADB_POOL_MAX + 1);
+	ret = sladb_pool_open(f, POOL, &pool);
+	ok(ret == 0 && sladb_pool_size(pool) == POOL,
+	   "a pool of %d handles (%d)", POOL, ret);
+	if (ret)
+		return;
+	run.pool = pool;
+	run_threads(&run, THREADS, NULL);
+	ok(run.bad == 0 && run.done == THREADS * ROUNDS,
+	   "%d threads, %d batches through %d handles, each seeing its own rows"
+	   " (%d stored, %d bad)", THREADS, THREADS * ROUNDS, POOL, run.done,
+	   run.bad);
+	ok(run.max_in_use == POOL,
+	   "never more than %d handles out at once, and all of them used (%d)",
+	   POOL, run.max_in_use);
+	ok(raw_int(f, "SELECT count(*) FROM samples") == THREADS * ROUNDS * PER,
+	   "every sample of every thread is stored (%lld)",
+	   raw_int(f, "SELECT count(*) FROM samples"));
+
+	ret = 0;
+	for (int i = 0; i < POOL; i++)
+		ret |= sladb_pool_take(pool, 0, &held[i]);
+	ok(ret == 0 && held[0] != held[1] && held[1] != held[2] &&
+	   held[0] != held[2], "%d distinct handles taken", POOL);
+	ok(sladb_pool_take(pool, 0, &extra) == -ETIMEDOUT && !extra,
+	   "all taken: a take without waiting gives -ETIMEDOUT");
+	t0 = mono_ms();
+	ret = sladb_pool_take(pool, 150, &extra);
+	t0 = mono_ms() - t0;
+	ok(ret == -ETIMEDOUT && t0 >= 150 && t0 < 2000,
+	   "all taken: a take of 150 ms times out after %lld ms", (long long)t0);
+	ok(sladb_pool_give(pool, held[1]) == 0 &&
+	   sladb_pool_take(pool, 0, &extra) == 0 && extra == held[1],
+	   "a handle given back is taken again");
+	ok(sladb_pool_give(pool, held[1]) == 0 &&
+	   sladb_pool_give(pool, held[1]) == -EINVAL,
+	   "a handle given back twice: -EINVAL");
+	ret = sladb_open(f, &other);
+	ok(ret == 0 && sladb_pool_give(pool, other) == -EINVAL,
+	   "a handle not of the pool: -EINVAL");
+	sladb_close(other);
+	sladb_pool_give(pool, held[0]);
+	sladb_pool_give(pool, held[2]);
+	sladb_pool_close(pool);
+}
+
+static bool server(const char *verb)
+{
+	char cmd[4400];
+
+	snprintf(cmd, sizeof(cmd), "%s %s", server_cmd, verb);
+	return system(cmd) == 0;
+}
+
+/*
+ * The server stopped under an open handle, then started again: calls fail
+ * with -EAGAIN (quickly, during the back-off) while it is away, and the
+ * same call succeeds once it is back; nothing is lost, nothing doubled.
+ */
+static void test_server_away(void)
+{
+	const char *f = addr("away");
+	struct sladb_sample s[2] = { sample(S(1), "gold", "8:0", 1),
+				     sample(S(2), "gold", "8:0", 2) };
+	struct sladb_window w;
+	struct sladb *db;
+	int ret, tries = 0, others = 0;
+	int64_t t0;
+	char sql[200];
+
+	ret = sladb_open(f, &db);
+	ok(ret == 0 && sladb_insert_samples(db, s, 1) == 0,
+	   "a sample stored before the server stops");
+	if (ret)
+		return;
+	snprintf(sql, sizeof(sql), "SELECT count(pg_terminate_backend(pid))"
+		 " FROM pg_stat_activity WHERE datname = 'away'"
+		 " AND application_name = 'sladb'");
+	ok(raw_int(f, sql) == 1, "the handle's server process terminated");
+	usleep(200000);
+	ret = sladb_window(db, "gold", "8:0", S(10), S(10), &w);
+	ok(ret == 0 && w.count == 1,
+	   "a call on a connection the server closed while idle reconnects"
+	   " first, and succeeds (%d: %s)", ret, ret ? sladb_errmsg(db) : "");
+
+	ok(server("stop"), "server stopped");
+	ret = sladb_insert_samples(db, s + 1, 1);
+	ok(ret == -EAGAIN || ret == -ECONNRESET,
+	   "a call while the server is away: -EAGAIN or -ECONNRESET (%s: %s)",
+	   strerror(-ret), sladb_errmsg(db));
+	t0 = mono_ms();
+	ret = sladb_insert_samples(db, s + 1, 1);
+	t0 = mono_ms() - t0;
+	ok(ret == -EAGAIN && strstr(sladb_errmsg(db), "next attempt in") &&
+	   t0 < 20, "the next call, inside the back-off: -EAGAIN at once"
+	   " (%lld ms: %s)", (long long)t0, sladb_errmsg(db));
+	usleep(300000);
+	ret = sladb_insert_samples(db, s + 1, 1);
+	ok(ret == -EAGAIN && strstr(sladb_errmsg(db), "reconnect"),
+	   "after the back-off, a reconnection tried and refused: -EAGAIN (%s)",
+	   sladb_errmsg(db));
+
+	ok(server("start"), "server started again");
+	t0 = mono_ms();
+	do {
+		ret = sladb_insert_samples(db, s + 1, 1);
+		tries++;
+		if (ret && ret != -EAGAIN)
+			others++;
+		if (ret)
+			usleep(20000);
+	} while (ret && mono_ms() - t0 < 10000);
+	ok(ret == 0 && others == 0,
+	   "the same call, retried, succeeds once the server is back (%d tries,"
+	   " %lld ms)", tries, (long long)(mono_ms() - t0));
+	ok(sladb_window(db, "gold", "8:0", S(10), S(10), &w) == 0 &&
+	   w.count == 2 && w.last_ts_ns == S(2),
+	   "both samples stored, once each");
+	ok(sladb_check(db) == 0, "the database is sound after the restart");
+	sladb_close(db);
+}
+
+static void restart_meanwhile(struct pool_run *run)
+{
+	int64_t t0 = mono_ms();
+	int done = 0;
+
+	/* A third of the way through, restart the server. */
+	while (mono_ms() - t0 < 30000) {
+		pthread_mutex_lock(&run->lock);
+		done = run->done;
+		pthread_mutex_unlock(&run->lock);
+		if (done >= RESTART_THREADS * ROUNDS / 3)
+			break;
+		usleep(5000);
+	}
+	ok(server("restart"), "server restarted after %d of %d batches",
+	   done, RESTART_THREADS * ROUNDS);
+}
+
+/* Threads writing through a pool while the server restarts. */
+static void test_restart_under_load(void)
+{
+	const char *f = addr("restart");
+	struct pool_run run = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				.retry = true };
+	int ret;
+
+	ret = sladb_pool_open(f, POOL, &run.pool);
+	ok(ret == 0, "a pool for the restart run (%d)", ret);
+	if (ret)
+		return;
+	run_threads(&run, RESTART_THREADS, restart_meanwhile);
+	ok(run.other == 0 && run.bad == 0,
+	   "every failed call failed with -EAGAIN, -ECONNRESET or -EBUSY"
+	   " (%d other, %d bad)", run.other, run.bad);
+	ok(run.eagain + run.econnreset >= 1,
+	   "the restart was felt: %d -EAGAIN, %d -ECONNRESET, %d -EBUSY",
+	   run.eagain, run.econnreset, run.ebusy);
+	ok(run.done == RESTART_THREADS * ROUNDS &&
+	   raw_int(f, "SELECT count(*) FROM samples") ==
+	   RESTART_THREADS * ROUNDS * PER,
+	   "every batch retried until stored: %d batches, %lld samples,"
+	   " none lost or doubled", run.done,
+	   raw_int(f, "SELECT count(*) FROM samples"));
+	sladb_pool_close(run.pool);
+}
+
 int main(int argc, char **argv)
 {
 	struct sladb *db;
-	bool made = argc < 2;
+	bool made = false;
 	int ret;
 
 	alarm(120);
-	if (made) {
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--pg") && i + 1 < argc)
+			pgbase = argv[++i];
+		else if (!strcmp(argv[i], "--server") && i + 1 < argc)
+			server_cmd = argv[++i];
+		else if (argv[i][0] != '-' && !dir[0])
+			snprintf(dir, sizeof(dir), "%s", argv[i]);
+		else {
+			fprintf(stderr, "usage: db_test [DIR] | db_test --pg"
+				" CONNINFO [--server CMD]\n");
+			return 2;
+		}
+	}
+	if (!pgbase && !dir[0]) {
+		made = true;
 		snprintf(dir, sizeof(dir), "%s/sladb-test.XXXXXX",
 			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		if (!mkdtemp(dir)) {
 			perror("mkdtemp");
 			return 1;
 		}
-	} else {
-		snprintf(dir, sizeof(dir), "%s", argv[1]);
 	}
+	printf("# engine %s\n", engine());
 
 	test_migrate_from_empty();
 	test_migrate_from_v1();
 	test_refusals();
-	ret = sladb_open(path("main.db"), &db);
+	ret = sladb_open(addr("main"), &db);
 	ok(ret == 0, "open the main test database");
 	if (!ret) {
 		test_invalid(db);
@@ -627,10 +1171,15 @@ int main(int argc, char **argv)
 		test_decisions(db);
 		test_slas(db);
 		test_prune(db);
-		ok(sladb_check(db) == 0, "integrity_check ok on the main database");
+		ok(sladb_check(db) == 0, "the engine's check passes on the main database");
 		sladb_close(db);
 	}
 	test_two_writers();
+	test_pool();
+	if (pgbase && server_cmd) {
+		test_server_away();
+		test_restart_under_load();
+	}
 
 	if (made) {
 		char cmd[4200];
