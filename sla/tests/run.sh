@@ -51,6 +51,7 @@ run gateway 120 "$here/gateway_test.sh" "$build"
 run db 120 "$build/tests/db_test"
 run conf 60 "$build/tests/conf_test" "$here/../conf/sla.conf.example"
 run postgresql 120 "$here/pg_test.sh" "$build"
+run systemd 60 "$here/units_test.sh" "$build"
 
 echo "1..$n"
 echo "$pass passed, $fail failed"
