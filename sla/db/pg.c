@@ -12,10 +12,13 @@
  * database apply each migration once.
  *
  * When the server goes away (a restart, a crash, a network cut) an
- * operation in flight returns -ECONNRESET and nothing of it is committed,
- * unless the break came after the server committed and before its answer
- * arrived (see sla/README.md).  An operation that starts on an idle
- * connection the server has closed reconnects first; while the server does not answer, operations return -EAGAIN at
+ * operation in flight returns -ECONNRESET: its transaction is rolled back
+ * by the server, unless the break came after the server committed and
+ * before its answer arrived.  Sending it again is safe for samples (from
+ * schema version 3 a sample already stored is skipped), SLAs (a put
+ * replaces) and pruning; see sla/README.md for decisions.  An operation
+ * that starts on an idle connection the server has closed reconnects
+ * first; while the server does not answer, operations return -EAGAIN at
  * once until the back-off (RETRY_MIN_MS doubling to RETRY_MAX_MS) has
  * passed, then try to connect again.  Nothing here sleeps or retries an
  * operation: the caller keeps the request and calls again.
@@ -86,6 +89,17 @@ static const char *const migrations[] = {
 	"CREATE INDEX samples_host_device_ts ON samples (host, device, ts_ns);"
 	"CREATE INDEX decisions_ts ON decisions (ts_ns);"
 	"ALTER TABLE decisions ADD COLUMN call_id BIGINT;",
+	/*
+	 * One sample per host, device and end of interval: a batch sent
+	 * again after a lost answer is stored once (the inserts skip rows
+	 * already there).  Duplicates from before are dropped first, the
+	 * first stored kept.
+	 */
+	[3] =
+	"DELETE FROM samples WHERE id NOT IN"
+	" (SELECT min(id) FROM samples GROUP BY host, device, ts_ns);"
+	"DROP INDEX samples_host_device_ts;"
+	"CREATE UNIQUE INDEX samples_host_device_ts ON samples (host, device, ts_ns);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(*migrations) ==
@@ -93,6 +107,7 @@ _Static_assert(sizeof(migrations) / sizeof(*migrations) ==
 
 enum stmt {
 	ST_VERSION,
+	ST_INSERT_SAMPLE_V2,
 	ST_INSERT_SAMPLE,
 	ST_INSERT_DECISION_V1,
 	ST_INSERT_DECISION,
@@ -116,6 +131,9 @@ _Static_assert(ST_NR <= 32, "the prepared mask is 32 bits");
 #define WINDOW_WHERE " FROM samples WHERE host = $1 AND device = $2" \
 		     " AND ts_ns > $3 AND ts_ns <= $4"
 #define PCT(col) "SELECT " col WINDOW_WHERE " ORDER BY " col " LIMIT 1 OFFSET $5"
+#define INSERT_SAMPLE "INSERT INTO samples (ts_ns, host, device, riops," \
+	" wiops, rbps, wbps, lat_mean_us, lat_p50_us, lat_p99_us, lat_max_us)" \
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 #define DECISION_COLS "ts_ns, host, device, action," \
 	" old_riops, old_wiops, old_rbps, old_wbps," \
 	" new_riops, new_wiops, new_rbps, new_wbps, reason"
@@ -125,10 +143,9 @@ _Static_assert(ST_NR <= 32, "the prepared mask is 32 bits");
 
 static const char *const stmt_sql[ST_NR] = {
 	[ST_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_version",
-	[ST_INSERT_SAMPLE] =
-		"INSERT INTO samples (ts_ns, host, device, riops, wiops, rbps,"
-		" wbps, lat_mean_us, lat_p50_us, lat_p99_us, lat_max_us)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	[ST_INSERT_SAMPLE_V2] = INSERT_SAMPLE,
+	[ST_INSERT_SAMPLE] = INSERT_SAMPLE
+		" ON CONFLICT (host, device, ts_ns) DO NOTHING",
 	[ST_INSERT_DECISION_V1] =
 		"INSERT INTO decisions (" DECISION_COLS ")"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -173,7 +190,7 @@ static const char *const stmt_sql[ST_NR] = {
 };
 
 static const int stmt_nparams[ST_NR] = {
-	[ST_INSERT_SAMPLE] = 11, [ST_INSERT_DECISION_V1] = 13,
+	[ST_INSERT_SAMPLE_V2] = 11, [ST_INSERT_SAMPLE] = 11, [ST_INSERT_DECISION_V1] = 13,
 	[ST_INSERT_DECISION] = 14, [ST_WINDOW] = 4, [ST_PCT_P50] = 5,
 	[ST_PCT_P99] = 5, [ST_PCT_MEAN] = 5, [ST_DECISIONS] = 1,
 	[ST_SLA_PUT] = 8, [ST_SLA_GET] = 1, [ST_SLA_DELETE] = 1,
@@ -601,7 +618,8 @@ static int pg_insert_samples(struct sladb *db, const struct sladb_sample *s,
 		p_dbl(&p, s[i].lat_p50_us);
 		p_dbl(&p, s[i].lat_p99_us);
 		p_dbl(&p, s[i].lat_max_us);
-		ret = exec(db, ST_INSERT_SAMPLE, &p, NULL, "insert sample");
+		ret = exec(db, pg(db)->version < 3 ? ST_INSERT_SAMPLE_V2 :
+			   ST_INSERT_SAMPLE, &p, NULL, "insert sample");
 	}
 	if (!ret)
 		ret = commit(db);

@@ -152,8 +152,9 @@ int sladb_open_version(const char *addr, int target, struct sladb **out)
 		usleep(OPEN_RETRY_US);
 	}
 	if (ret) {
-		snprintf(open_error, sizeof(open_error), "%s: %s", addr,
-			 db->errmsg);
+		/* A connection string may hold a password: not repeated. */
+		snprintf(open_error, sizeof(open_error), "%s: %s",
+			 e->match ? e->name : addr, db->errmsg);
 		sladb_close(db);
 		return ret;
 	}

@@ -16,7 +16,7 @@
  *   -ECONNREFUSED  (open, PostgreSQL) the server could not be reached or
  *             refused the connection (sladb_open_error() has its words)
  *   -ECONNRESET    (PostgreSQL) the connection broke during this call:
- *             nothing of it is committed (but see sla/README.md); call again
+ *             call again (what that may repeat: sla/README.md)
  *   -EAGAIN   (PostgreSQL) not connected, the server still away: call again
  *             later (the handle reconnects, with a back-off of its own)
  *   -EIO      any other engine error; sladb_errmsg() says which
@@ -37,7 +37,7 @@ extern "C" {
 
 #define SLADB_MAX UINT64_MAX
 /* The schema version this code migrates a database to. */
-#define SLADB_SCHEMA_VERSION 2
+#define SLADB_SCHEMA_VERSION 3
 
 struct sladb;
 
@@ -124,7 +124,11 @@ int sladb_schema_version(struct sladb *db, int *version);
 /* Migrate from the current version up to target (<= SLADB_SCHEMA_VERSION). */
 int sladb_migrate(struct sladb *db, int target);
 
-/* n samples in one transaction: all of them or none. */
+/*
+ * n samples in one transaction: all of them or none.  From schema version
+ * 3, a sample whose host, device and ts_ns are stored already is skipped,
+ * so a batch sent again (after -ECONNRESET, say) is stored once.
+ */
 int sladb_insert_samples(struct sladb *db, const struct sladb_sample *s,
 			 size_t n);
 int sladb_insert_decision(struct sladb *db, const struct sladb_decision *d);

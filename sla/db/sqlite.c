@@ -70,6 +70,17 @@ static const char *const migrations[] = {
 	"CREATE INDEX samples_host_device_ts ON samples (host, device, ts_ns);"
 	"CREATE INDEX decisions_ts ON decisions (ts_ns);"
 	"ALTER TABLE decisions ADD COLUMN call_id INTEGER;",
+	/*
+	 * One sample per host, device and end of interval: a batch sent
+	 * again after a lost answer is stored once (the inserts skip rows
+	 * already there).  Duplicates from before are dropped first, the
+	 * first stored kept.
+	 */
+	[3] =
+	"DELETE FROM samples WHERE id NOT IN"
+	" (SELECT min(id) FROM samples GROUP BY host, device, ts_ns);"
+	"DROP INDEX samples_host_device_ts;"
+	"CREATE UNIQUE INDEX samples_host_device_ts ON samples (host, device, ts_ns);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(*migrations) ==
@@ -81,6 +92,7 @@ enum stmt {
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_VERSION,
+	ST_INSERT_SAMPLE_V2,
 	ST_INSERT_SAMPLE,
 	ST_INSERT_DECISION_V1,
 	ST_INSERT_DECISION,
@@ -101,6 +113,9 @@ enum stmt {
 #define WINDOW_WHERE " FROM samples WHERE host = ?1 AND device = ?2" \
 		     " AND ts_ns > ?3 AND ts_ns <= ?4"
 #define PCT(col) "SELECT " col WINDOW_WHERE " ORDER BY " col " LIMIT 1 OFFSET ?5"
+#define INSERT_SAMPLE "INSERT INTO samples (ts_ns, host, device, riops," \
+	" wiops, rbps, wbps, lat_mean_us, lat_p50_us, lat_p99_us, lat_max_us)" \
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define DECISION_COLS "ts_ns, host, device, action," \
 	" old_riops, old_wiops, old_rbps, old_wbps," \
 	" new_riops, new_wiops, new_rbps, new_wbps, reason"
@@ -113,10 +128,9 @@ static const char *const stmt_sql[ST_NR] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_version",
-	[ST_INSERT_SAMPLE] =
-		"INSERT INTO samples (ts_ns, host, device, riops, wiops, rbps,"
-		" wbps, lat_mean_us, lat_p50_us, lat_p99_us, lat_max_us)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_INSERT_SAMPLE_V2] = INSERT_SAMPLE,
+	[ST_INSERT_SAMPLE] = INSERT_SAMPLE
+		" ON CONFLICT (host, device, ts_ns) DO NOTHING",
 	[ST_INSERT_DECISION_V1] =
 		"INSERT INTO decisions (" DECISION_COLS ")"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -393,7 +407,7 @@ static int sq_insert_samples(struct sladb *db, const struct sladb_sample *s,
 
 	if (ret)
 		return ret;
-	st = get(db, ST_INSERT_SAMPLE);
+	st = get(db, sq(db)->version < 3 ? ST_INSERT_SAMPLE_V2 : ST_INSERT_SAMPLE);
 	if (!st) {
 		ret = -EIO;
 		goto out;

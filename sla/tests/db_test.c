@@ -220,6 +220,21 @@ static bool has_index(const char *a, const char *index)
 	return strstr(all, want) != NULL;
 }
 
+/* 1 when the index is UNIQUE, 0 when not, -1 when it is not there. */
+static int index_unique(const char *a, const char *index)
+{
+	char sql[300];
+
+	if (pgbase)
+		snprintf(sql, sizeof(sql), "SELECT CASE WHEN indisunique THEN 1"
+			 " ELSE 0 END FROM pg_index WHERE indexrelid ="
+			 " to_regclass('%s')", index);
+	else
+		snprintf(sql, sizeof(sql), "SELECT \"unique\" FROM"
+			 " pragma_index_list('samples') WHERE name = '%s'", index);
+	return (int)raw_int(a, sql);
+}
+
 /* The engine's own view that the database is sound, on a raw connection. */
 static bool raw_sound(const char *a)
 {
@@ -252,6 +267,7 @@ static struct sladb_sample sample(int64_t ts, const char *host,
  */
 static const struct {
 	const char *samples, *decisions, *slas, *indexes;
+	bool unique_key;	/* samples_host_device_ts is UNIQUE */
 } schema[] = {
 	[1] = {
 		"id,ts_ns,host,device,riops,wiops,rbps,wbps,lat_mean_us,"
@@ -270,6 +286,16 @@ static const struct {
 		"host,lat_ceiling_us,iops_floor,bps_floor,priority,cap_iops,"
 		"cap_bps,updated_ns",
 		"decisions_ts,samples_host_device_ts,samples_ts",
+	},
+	[3] = {
+		"id,ts_ns,host,device,riops,wiops,rbps,wbps,lat_mean_us,"
+		"lat_p50_us,lat_p99_us,lat_max_us",
+		"id,ts_ns,host,device,action,old_riops,old_wiops,old_rbps,"
+		"old_wbps,new_riops,new_wiops,new_rbps,new_wbps,reason,call_id",
+		"host,lat_ceiling_us,iops_floor,bps_floor,priority,cap_iops,"
+		"cap_bps,updated_ns",
+		"decisions_ts,samples_host_device_ts,samples_ts",
+		true,
 	},
 };
 
@@ -290,6 +316,10 @@ static void check_schema(const char *a, int v)
 	ok(!strcmp(indexes(a), schema[v].indexes),
 	   "version %d: the indexes %s (%s)", v, schema[v].indexes,
 	   indexes(a));
+	if (v >= 2)
+		ok(index_unique(a, "samples_host_device_ts") == schema[v].unique_key,
+		   "version %d: samples_host_device_ts is %sunique", v,
+		   schema[v].unique_key ? "" : "not ");
 }
 
 static void test_migrate_from_empty(void)
@@ -310,15 +340,16 @@ static void test_migrate_from_empty(void)
 	if (!pgbase)
 		ok(!strcmp(raw_text(f, "PRAGMA journal_mode"), "wal"),
 		   "the database is in WAL mode");
-	ok(raw_int(f, "SELECT count(*) FROM schema_version") == 2 &&
-	   raw_int(f, "SELECT count(*) FROM schema_version"
-		      " WHERE version IN (1, 2) AND applied_ns > 0") == 2,
-	   "schema_version records migrations 1 and 2");
-	check_schema(f, 2);
+	ok(raw_int(f, "SELECT count(*) FROM schema_version") == SLADB_SCHEMA_VERSION &&
+	   raw_int(f, "SELECT count(DISTINCT version) FROM schema_version"
+		      " WHERE version >= 1 AND applied_ns > 0") == SLADB_SCHEMA_VERSION,
+	   "schema_version records migrations 1 to %d", SLADB_SCHEMA_VERSION);
+	check_schema(f, SLADB_SCHEMA_VERSION);
 	sladb_close(db);
 
 	ret = sladb_open(f, &db);
-	ok(ret == 0 && raw_int(f, "SELECT count(*) FROM schema_version") == 2,
+	ok(ret == 0 && raw_int(f, "SELECT count(*) FROM schema_version") ==
+	   SLADB_SCHEMA_VERSION,
 	   "opening again migrates nothing");
 	sladb_close(db);
 
@@ -415,9 +446,66 @@ static void test_migrate_from_v1(void)
 	sladb_close(db);
 }
 
+/*
+ * Version 2 took the same sample twice; migration 3 keeps the first of
+ * each, and from then on a batch sent again is stored once.
+ */
+static void test_migrate_from_v2(void)
+{
+	const char *f = addr("v2");
+	struct sladb_sample s[3] = {
+		sample(S(1), "gold", "8:0", 1),
+		sample(S(2), "gold", "8:0", 2),
+		sample(S(1), "gold", "8:0", 7),	/* the first one again */
+	};
+	struct sladb_sample again[3] = {
+		sample(S(2), "gold", "8:0", 9),	/* stored already */
+		sample(S(3), "gold", "8:0", 3),
+		sample(S(3), "gold", "8:16", 3),	/* another device */
+	};
+	struct sladb_window w;
+	struct sladb *db;
+	int v = -1, ret;
+
+	ret = sladb_open_version(f, 2, &db);
+	if (!ret)
+		ret = sladb_schema_version(db, &v);
+	ok(ret == 0 && v == 2, "a database made at version 2 (%d, %d)", ret, v);
+	if (ret)
+		return;
+	check_schema(f, 2);
+	ok(sladb_insert_samples(db, s, 3) == 0 &&
+	   raw_int(f, "SELECT count(*) FROM samples") == 3,
+	   "version 2 stores one sample twice");
+	sladb_close(db);
+
+	ret = sladb_open(f, &db);
+	ok(ret == 0, "version 2 migrated to %d", SLADB_SCHEMA_VERSION);
+	if (ret)
+		return;
+	check_schema(f, 3);
+	ok(raw_int(f, "SELECT count(*) FROM samples") == 2 &&
+	   raw_int(f, "SELECT count(*) FROM samples WHERE ts_ns = 1000000000"
+		      " AND riops = 1") == 1,
+	   "migration 3 dropped the second copy, kept the first");
+	ok(sladb_insert_samples(db, s, 2) == 0 &&
+	   raw_int(f, "SELECT count(*) FROM samples") == 2,
+	   "a batch sent again is stored once, without an error");
+	ret = sladb_insert_samples(db, again, 3);
+	ok(ret == 0 && raw_int(f, "SELECT count(*) FROM samples") == 4 &&
+	   raw_int(f, "SELECT count(*) FROM samples WHERE riops = 9") == 0,
+	   "a batch partly stored: the new samples added, the old left as they"
+	   " were (%d)", ret);
+	ok(sladb_window(db, "gold", "8:0", S(3), S(3), &w) == 0 &&
+	   w.count == 3 && w.riops == 2, "the window sees each sample once");
+	ok(sladb_check(db) == 0, "the check passes after migration 3");
+	sladb_close(db);
+}
+
 static void test_refusals(void)
 {
 	const char *f = addr("newer");
+	char sql[100], why[100];
 	struct sladb *db;
 	int ret;
 
@@ -428,9 +516,13 @@ static void test_refusals(void)
 	   "migrating past the known version: -EINVAL");
 	ret = sladb_open(f, &db);
 	sladb_close(db);
-	ok(ret == 0 && raw_exec(f, "INSERT INTO schema_version VALUES (3, 0)") &&
+	snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, 0)",
+		 SLADB_SCHEMA_VERSION + 1);
+	snprintf(why, sizeof(why), "schema version %d is newer than %d",
+		 SLADB_SCHEMA_VERSION + 1, SLADB_SCHEMA_VERSION);
+	ok(ret == 0 && raw_exec(f, sql) &&
 	   sladb_open(f, &db) == -EPROTO && !db &&
-	   strstr(sladb_open_error(), "schema version 3 is newer than 2"),
+	   strstr(sladb_open_error(), why),
 	   "a database newer than this code: -EPROTO, and why");
 	if (!pgbase) {
 		ok(sladb_open(addr("nodir/x"), &db) < 0 && !db,
@@ -754,7 +846,7 @@ static void test_two_writers(void)
 	ok(raw_int(f, "SELECT count(*) FROM decisions") == 2 * NR_DEC,
 	   "every decision of both writers is there (%lld)",
 	   raw_int(f, "SELECT count(*) FROM decisions"));
-	ok(raw_int(f, "SELECT count(*) FROM schema_version") == 2,
+	ok(raw_int(f, "SELECT count(*) FROM schema_version") == SLADB_SCHEMA_VERSION,
 	   "the racing migrations ran once each");
 	/* Their transactions interleaved (one writer after the other
 	 * would give 1 switch): the writers did overlap. */
@@ -1162,6 +1254,7 @@ int main(int argc, char **argv)
 
 	test_migrate_from_empty();
 	test_migrate_from_v1();
+	test_migrate_from_v2();
 	test_refusals();
 	ret = sladb_open(addr("main"), &db);
 	ok(ret == 0, "open the main test database");
