@@ -104,9 +104,12 @@ int main(int argc, char **argv)
 	if (mode == 'd')
 		dump(conf);
 	else
-		printf("%s: ok: %zu gateways, %zu devices, %zu hosts, database"
-		       " %s, pool %u\n", file, conf->ngateways, conf->ndevices,
-		       conf->nhosts, strncmp(conf->db_address, "sqlite:", 7) ?
+		printf("%s: ok: %zu gateway%s, %zu device%s, %zu host%s,"
+		       " database %s, pool %u\n", file,
+		       conf->ngateways, conf->ngateways == 1 ? "" : "s",
+		       conf->ndevices, conf->ndevices == 1 ? "" : "s",
+		       conf->nhosts, conf->nhosts == 1 ? "" : "s",
+		       strncmp(conf->db_address, "sqlite:", 7) ?
 		       "postgresql" : "sqlite", conf->db_pool);
 	sla_conf_free(conf);
 	return 0;

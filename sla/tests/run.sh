@@ -50,6 +50,7 @@ run() { # run NAME SECONDS COMMAND...
 run gateway 120 "$here/gateway_test.sh" "$build"
 run db 120 "$build/tests/db_test"
 run conf 60 "$build/tests/conf_test" "$here/../conf/sla.conf.example"
+run sla-conf 60 "$here/conf_tool_test.sh" "$build"
 run postgresql 120 "$here/pg_test.sh" "$build"
 run systemd 60 "$here/units_test.sh" "$build"
 
