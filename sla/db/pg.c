@@ -509,8 +509,10 @@ static int pg_open(struct sladb *db, const char *addr)
 {
 	/* Keys before dbname are defaults the address may override. */
 	const char *const keys[] = { "connect_timeout", "application_name",
-				     "dbname", NULL };
-	const char *const vals[] = { "5", "sladb", addr, NULL };
+				     "options", "dbname", NULL };
+	const char *const vals[] = { "5", "sladb",
+				     "-c client_min_messages=warning", addr,
+				     NULL };
 	struct pg *q = calloc(1, sizeof(*q));
 	int ret;
 
@@ -524,10 +526,8 @@ static int pg_open(struct sladb *db, const char *addr)
 		set_pq_error(db, "connect", PQerrorMessage(q->conn));
 		return -ECONNREFUSED;
 	}
-	PQsetNoticeProcessor(q->conn, quiet, NULL);
-	ret = simple(db, "SET client_min_messages = warning", "setup");
-	if (!ret)
-		ret = simple(db, "BEGIN;"
+	PQsetNoticeProcessor(q->conn, quiet, NULL);	/* kept by PQreset */
+	ret = simple(db, "BEGIN;"
 			     "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ");"
 			     "CREATE TABLE IF NOT EXISTS schema_version ("
 			     " version INTEGER PRIMARY KEY,"
