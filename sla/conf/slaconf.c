@@ -48,12 +48,12 @@ struct parse {
 	uint64_t keys_seen;	/* bit k: key k given in this section */
 	int key_line[64];	/* the line of key k, in this section */
 	/* Lines of what is checked after the file is read. */
-	int database_line, pool_line, address_line;
 	int plain_line[SEC_HOST + 1];	/* of [database], ... */
 	int prev_bracket_line;
 	struct host_ref {	/* refs[i]: of hosts[i] */
 		char *gateway, *devices;	/* the names given */
 		int gateway_line, devices_line, cgroup_line;
+		int cap_line[2];		/* of cap_iops, cap_bps */
 	} *refs;
 	size_t nrefs;
 	char *err;
@@ -345,8 +345,6 @@ static void enter(struct parse *p, const char *section)
 			error(p, line, "a second [%s] section (the first at"
 			      " line %d)", section, p->plain_line[p->sect]);
 		p->plain_line[p->sect] = line;
-		if (p->sect == SEC_DATABASE)
-			p->database_line = line;
 		return;
 	}
 	snprintf(type, sizeof(type), "%.*s", (int)(sp - section), section);
@@ -417,7 +415,6 @@ static void set_database(struct parse *p, int k, const char *v, int line)
 		}
 		free(c->db_address);
 		c->db_address = dup(p, v);
-		p->address_line = line;
 	} else {
 		if (!parse_u64(v, SLADB_POOL_MAX, false, &n)) {
 			error(p, line, "pool: \"%s\" is not a number of"
@@ -425,7 +422,6 @@ static void set_database(struct parse *p, int k, const char *v, int line)
 			return;
 		}
 		c->db_pool = (unsigned int)n;
-		p->pool_line = line;
 	}
 }
 
@@ -524,6 +520,7 @@ static void set_host(struct parse *p, int k, const char *v, int line)
 			      " %d to %d", v, INT32_MIN, INT32_MAX);
 		break;
 	default:
+		r->cap_line[k - 7] = line;
 		if (!parse_u64(v, INT64_MAX, true,
 			       k == 7 ? &h->cap_iops : &h->cap_bps))
 			error(p, line, "%s: \"%s\" is not an integer from 1 to"
@@ -651,11 +648,12 @@ static void validate(struct parse *p)
 
 	if (p->brackets > p->brackets_seen)
 		error(p, p->bracket_line, "a section with no keys");
-	if (!p->database_line)
+	if (!p->plain_line[SEC_DATABASE])
 		error(p, 0, "no [database] section (address = sqlite:PATH or"
 		      " a PostgreSQL connection string)");
 	else if (!c->db_address)
-		error(p, p->database_line, "[database] has no address");
+		error(p, p->plain_line[SEC_DATABASE],
+		      "[database] has no address");
 	if (!p->ret && (!strcmp(c->mb_database, c->mb_monitor) ||
 			!strcmp(c->mb_database, c->mb_appserver) ||
 			!strcmp(c->mb_monitor, c->mb_appserver)))
@@ -697,15 +695,18 @@ static void validate(struct parse *p)
 			break;
 		}
 		resolve_devices(p, i);
+		/* A contradiction is the cap's fault: it is the later word. */
 		if (h->cap_iops != SLA_CONF_MAX && h->iops_floor > (double)h->cap_iops)
-			error(p, h->line, "[host %s]: iops_floor %g is above"
-			      " cap_iops %llu", h->name, h->iops_floor,
-			      (unsigned long long)h->cap_iops);
+			error(p, r->cap_line[0], "cap_iops %llu is below [host"
+			      " %s]'s iops_floor %g",
+			      (unsigned long long)h->cap_iops, h->name,
+			      h->iops_floor);
 		else if (h->cap_bps != SLA_CONF_MAX &&
 			 h->bps_floor > (double)h->cap_bps)
-			error(p, h->line, "[host %s]: bps_floor %g is above"
-			      " cap_bps %llu", h->name, h->bps_floor,
-			      (unsigned long long)h->cap_bps);
+			error(p, r->cap_line[1], "cap_bps %llu is below [host"
+			      " %s]'s bps_floor %g",
+			      (unsigned long long)h->cap_bps, h->name,
+			      h->bps_floor);
 		for (size_t j = 0; j < i && !p->ret; j++)
 			if (c->hosts[j].gateway == h->gateway &&
 			    !strcmp(c->hosts[j].cgroup, h->cgroup))
