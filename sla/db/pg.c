@@ -483,26 +483,21 @@ static void quiet(void *arg, const char *message)
 }
 
 /*
- * Is addr a libpq connection string?  A URI, or key=value pairs whose
- * first key is one libpq knows.
+ * Is addr a libpq connection string?  A URI, or key=value pairs: a first
+ * word of letters and '_' followed by '=' (pg_open() then refuses a key
+ * libpq does not know, rather than SQLite taking it for a file name).
  */
 static const char *pg_match(const char *addr)
 {
-	PQconninfoOption *opts, *o;
-	size_t n = strcspn(addr, "= \t");
-	bool known = false;
+	const char *k = addr + strspn(addr, " \t");
+	size_t n = strspn(k, "abcdefghijklmnopqrstuvwxyz_");
 
 	if (!strncmp(addr, "postgresql://", 13) ||
 	    !strncmp(addr, "postgres://", 11))
 		return addr;
-	if (!n || addr[n + strspn(addr + n, " \t")] != '=')
+	if (!n || k[n + strspn(k + n, " \t")] != '=')
 		return NULL;
-	opts = PQconndefaults();
-	for (o = opts; o && o->keyword; o++)
-		if (strlen(o->keyword) == n && !strncmp(o->keyword, addr, n))
-			known = true;
-	PQconninfoFree(opts);
-	return known ? addr : NULL;
+	return addr;
 }
 
 static int pg_open(struct sladb *db, const char *addr)
@@ -516,9 +511,20 @@ static int pg_open(struct sladb *db, const char *addr)
 	struct pg *q = calloc(1, sizeof(*q));
 	int ret;
 
+	PQconninfoOption *opts;
+	char *err = NULL;
+
 	if (!q)
 		return -ENOMEM;
 	db->priv = q;
+	/* A string libpq cannot parse is the caller's mistake. */
+	opts = PQconninfoParse(addr, &err);
+	if (!opts) {
+		set_pq_error(db, "connection string", err ? err : "out of memory");
+		PQfreemem(err);
+		return err ? -EINVAL : -ENOMEM;
+	}
+	PQconninfoFree(opts);
 	q->conn = PQconnectdbParams(keys, vals, 1);
 	if (!q->conn)
 		return -ENOMEM;

@@ -105,7 +105,8 @@ struct sladb_window {
  * Open a database and migrate it to SLADB_SCHEMA_VERSION.  addr is a path,
  * "sqlite:PATH", or a PostgreSQL connection string: a URI
  * ("postgresql://sla@db.example/sla") or libpq key=value pairs
- * ("host=/run/postgresql dbname=sla").  SQLite opens in WAL mode with a
+ * ("host=/run/postgresql dbname=sla"; -EINVAL when libpq cannot parse
+ * it, an unknown key say).  SQLite opens in WAL mode with a
  * busy timeout, so several processes may write at once.
  */
 int sladb_open(const char *addr, struct sladb **out);

@@ -502,6 +502,62 @@ static void test_migrate_from_v2(void)
 	sladb_close(db);
 }
 
+/* Open a, check the engine and the version, close: true when all held. */
+static bool opens_as(const char *a, const char *eng)
+{
+	struct sladb *db;
+	int v = -1, ret = sladb_open(a, &db);
+
+	if (ret) {
+		fprintf(stderr, "# %s: %s\n", a, sladb_open_error());
+		return false;
+	}
+	ret = sladb_schema_version(db, &v);
+	ret = !ret && v == SLADB_SCHEMA_VERSION &&
+	      !strcmp(sladb_engine_name(db), eng);
+	sladb_close(db);
+	return ret;
+}
+
+/* Each spelling of an address reaches its engine. */
+static void test_addresses(void)
+{
+	char a[4400];
+
+	if (!pgbase) {
+		snprintf(a, sizeof(a), "sqlite:%s", addr("prefixed"));
+		ok(opens_as(a, "sqlite"), "sqlite:PATH opens SQLite");
+		return;
+	}
+	PQconninfoOption *o, *opts = PQconninfoParse(pgbase, NULL);
+	const char *host = "", *port = "", *user = "";
+
+	addr("uri");
+	for (o = opts; o && o->keyword; o++) {
+		if (!o->val)
+			continue;
+		if (!strcmp(o->keyword, "host"))
+			host = o->val;
+		else if (!strcmp(o->keyword, "port"))
+			port = o->val;
+		else if (!strcmp(o->keyword, "user"))
+			user = o->val;
+	}
+	snprintf(a, sizeof(a), "postgresql://%s@/uri?host=%s&port=%s", user,
+		 host, port);
+	ok(opens_as(a, "postgresql"), "a postgresql:// URI opens PostgreSQL (%s)", a);
+	snprintf(a, sizeof(a), "postgres://%s@/uri?host=%s&port=%s", user,
+		 host, port);
+	ok(opens_as(a, "postgresql"), "a postgres:// URI opens PostgreSQL");
+	snprintf(a, sizeof(a), "dbname=uri %s", pgbase);
+	ok(opens_as(a, "postgresql"),
+	   "key=value pairs, dbname first, open PostgreSQL");
+	snprintf(a, sizeof(a), "  dbname = uri %s", pgbase);
+	ok(opens_as(a, "postgresql"),
+	   "key = value pairs with blanks, as libpq takes them");
+	PQconninfoFree(opts);
+}
+
 static void test_refusals(void)
 {
 	const char *f = addr("newer");
@@ -512,6 +568,13 @@ static void test_refusals(void)
 	ok(sladb_open("mysql://localhost/sla", &db) == -ENOTSUP && !db &&
 	   strstr(sladb_open_error(), "no engine"),
 	   "an address of a scheme no engine takes: -ENOTSUP");
+	ok(sladb_open("dbnam=sla host=/nonexistent", &db) == -EINVAL && !db &&
+	   strstr(sladb_open_error(), "invalid connection option \"dbnam\""),
+	   "a connection string with a key libpq does not know: -EINVAL, not"
+	   " a file name (%s)", sladb_open_error());
+	ok(sladb_open("postgresql://h/db?nosuch=1", &db) == -EINVAL && !db,
+	   "a URI with an option libpq does not know: -EINVAL (%s)",
+	   sladb_open_error());
 	ok(sladb_open_version(f, SLADB_SCHEMA_VERSION + 1, &db) == -EINVAL,
 	   "migrating past the known version: -EINVAL");
 	ret = sladb_open(f, &db);
@@ -1275,6 +1338,7 @@ int main(int argc, char **argv)
 	test_migrate_from_empty();
 	test_migrate_from_v1();
 	test_migrate_from_v2();
+	test_addresses();
 	test_refusals();
 	ret = sladb_open(addr("main"), &db);
 	ok(ret == 0, "open the main test database");
