@@ -5,11 +5,12 @@
  * key=value pairs ("host=/run/postgresql dbname=sla").
  *
  * Statements are prepared on the server once per connection, on first use,
- * and again after a reconnection.  Writes of several rows run in one
- * transaction; window queries read in one REPEATABLE READ transaction, so
- * the aggregates and the percentiles see one snapshot.  Migrations take a
- * transaction-scoped advisory lock, so processes racing to set up one
- * database apply each migration once.
+ * and again after a reconnection.  A batch of samples is one statement
+ * (its columns as arrays, through unnest): one round trip.  Window queries
+ * read in one REPEATABLE READ transaction, so the aggregates and the
+ * percentiles see one snapshot.  Migrations take a transaction-scoped
+ * advisory lock, so processes racing to set up one database apply each
+ * migration once.
  *
  * When the server goes away (a restart, a crash, a network cut) an
  * operation in flight returns -ECONNRESET: its transaction is rolled back
@@ -131,9 +132,12 @@ _Static_assert(ST_NR <= 32, "the prepared mask is 32 bits");
 #define WINDOW_WHERE " FROM samples WHERE host = $1 AND device = $2" \
 		     " AND ts_ns > $3 AND ts_ns <= $4"
 #define PCT(col) "SELECT " col WINDOW_WHERE " ORDER BY " col " LIMIT 1 OFFSET $5"
+/* A whole batch in one statement, one round trip: a column per array. */
 #define INSERT_SAMPLE "INSERT INTO samples (ts_ns, host, device, riops," \
 	" wiops, rbps, wbps, lat_mean_us, lat_p50_us, lat_p99_us, lat_max_us)" \
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+	" SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]," \
+	" $4::float8[], $5::float8[], $6::float8[], $7::float8[]," \
+	" $8::float8[], $9::float8[], $10::float8[], $11::float8[])"
 #define DECISION_COLS "ts_ns, host, device, action," \
 	" old_riops, old_wiops, old_rbps, old_wbps," \
 	" new_riops, new_wiops, new_rbps, new_wbps, reason"
@@ -605,32 +609,92 @@ out:
 	return ret;
 }
 
+/* A growing text buffer for an array literal; ok false once out of memory. */
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool ok;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	if (!b->ok)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+
+		if (!p) {
+			b->ok = false;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* One element of an array literal: a number as it is, a text quoted. */
+static void put_elem(struct buf *b, size_t i, const char *num, const char *text)
+{
+	put(b, i ? "," : "{", 1);
+	if (num) {
+		put(b, num, strlen(num));
+		return;
+	}
+	put(b, "\"", 1);
+	for (const char *c = text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			put(b, "\\", 1);
+		put(b, c, 1);
+	}
+	put(b, "\"", 1);
+}
+
+/*
+ * The batch as eleven arrays, one statement: all rows or none, in one
+ * round trip however far the server is.
+ */
 static int pg_insert_samples(struct sladb *db, const struct sladb_sample *s,
 			     size_t n)
 {
-	int ret = begin(db, false);
+	struct buf col[11] = { { 0 } };
+	struct params p = { .n = 0 };
+	char num[32];
+	int ret = 0;
 
-	for (size_t i = 0; i < n && !ret; i++) {
-		struct params p = { .n = 0 };
+	for (int c = 0; c < 11; c++)
+		col[c].ok = true;
+	for (size_t i = 0; i < n; i++) {
+		const double v[] = { s[i].riops, s[i].wiops, s[i].rbps,
+				     s[i].wbps, s[i].lat_mean_us,
+				     s[i].lat_p50_us, s[i].lat_p99_us,
+				     s[i].lat_max_us };
 
-		p_i64(&p, s[i].ts_ns);
-		p_text(&p, s[i].host);
-		p_text(&p, s[i].device);
-		p_dbl(&p, s[i].riops);
-		p_dbl(&p, s[i].wiops);
-		p_dbl(&p, s[i].rbps);
-		p_dbl(&p, s[i].wbps);
-		p_dbl(&p, s[i].lat_mean_us);
-		p_dbl(&p, s[i].lat_p50_us);
-		p_dbl(&p, s[i].lat_p99_us);
-		p_dbl(&p, s[i].lat_max_us);
-		ret = exec(db, pg(db)->version < 3 ? ST_INSERT_SAMPLE_V2 :
-			   ST_INSERT_SAMPLE, &p, NULL, "insert sample");
+		snprintf(num, sizeof(num), "%" PRId64, s[i].ts_ns);
+		put_elem(&col[0], i, num, NULL);
+		put_elem(&col[1], i, NULL, s[i].host);
+		put_elem(&col[2], i, NULL, s[i].device);
+		for (int c = 0; c < 8; c++) {
+			snprintf(num, sizeof(num), "%.17g", v[c]);
+			put_elem(&col[3 + c], i, num, NULL);
+		}
+	}
+	for (int c = 0; c < 11; c++) {
+		put(&col[c], "}", 1);
+		if (!col[c].ok)
+			ret = -ENOMEM;
+		p_text(&p, col[c].p);
 	}
 	if (!ret)
-		ret = commit(db);
-	if (ret)
-		rollback(db);
+		ret = exec(db, pg(db)->version < 3 ? ST_INSERT_SAMPLE_V2 :
+			   ST_INSERT_SAMPLE, &p, NULL, "insert samples");
+	for (int c = 0; c < 11; c++)
+		free(col[c].p);
+	if (ret == -ENOMEM)
+		sladb_set_error(db, "insert samples: out of memory");
 	return ret;
 }
 

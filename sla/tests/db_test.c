@@ -715,6 +715,32 @@ static void test_window(struct sladb *db)
 	ok(ret == 0 && p == 100, "p99.9 of 91..100 is 100 (%g)", p);
 }
 
+/* Names are stored as given, whatever their characters. */
+static void test_odd_names(struct sladb *db, const char *a)
+{
+	static const char host[] = "we\"ird\\ ho,st{} \xc3\xa9";
+	struct sladb_sample s[2] = { sample(S(5), host, "8:0", 3),
+				     sample(S(6), host, "{8:0}", 4) };
+	struct sladb_sla sla = { .host = host, .cap_iops = SLADB_MAX,
+				 .cap_bps = SLADB_MAX };
+	struct sladb_sla got;
+	struct sladb_window w;
+	char sql[200];
+
+	ok(sladb_insert_samples(db, s, 2) == 0,
+	   "samples of a host named with quotes, a backslash, commas, braces,"
+	   " blanks and UTF-8");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM samples WHERE"
+		 " host = '%s' AND device IN ('8:0', '{8:0}')", host);
+	ok(raw_int(a, sql) == 2, "stored under the name as given");
+	ok(sladb_window(db, host, "{8:0}", S(6), S(1), &w) == 0 &&
+	   w.count == 1 && w.riops == 4, "its window found by that name");
+	ok(sladb_sla_put(db, &sla) == 0 && sladb_sla_get(db, host, &got) == 0 &&
+	   !strcmp(got.host, host) && sladb_sla_delete(db, host) == 0,
+	   "its SLA stored, read back and deleted by that name");
+	ok(sladb_prune_samples(db, S(6), NULL) == 0, "and its samples pruned");
+}
+
 static void test_decisions(struct sladb *db)
 {
 	struct sladb_decision d = {
@@ -1344,6 +1370,7 @@ int main(int argc, char **argv)
 	ok(ret == 0, "open the main test database");
 	if (!ret) {
 		test_invalid(db);
+		test_odd_names(db, addr("main"));
 		test_window(db);
 		test_decisions(db);
 		test_slas(db);
