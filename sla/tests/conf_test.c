@@ -144,6 +144,8 @@ static const struct bad {
 	  "a section with no keys" },
 	{ "an indented continuation line", DB "pool = 4\n  5\n", 4,
 	  "not a section header" },
+	{ "an indented key is a key of its own", DB "pool = 4\n  pool = 5\n", 4,
+	  "pool given twice" },
 };
 
 static void test_bad(const struct bad *b)
@@ -185,7 +187,7 @@ static void test_example(const char *example)
 	batch = sla_conf_host(c, "batch");
 	ok(gold && gold->lat_ceiling_us == 12000 && gold->iops_floor == 40 &&
 	   gold->priority == 10 && gold->cap_iops == SLA_CONF_MAX &&
-	   !strcmp(gold->cgroup, "sla.slice/gold") && gold->ndevices == 1 &&
+	   !strcmp(gold->cgroup, "sla.slice/gold.service") && gold->ndevices == 1 &&
 	   !strcmp(c->devices[gold->devices[0]].id, "252:0") &&
 	   !strcmp(c->gateways[gold->gateway].name, "storage1"),
 	   "gold's SLA, cgroup, device and gateway");
