@@ -531,6 +531,7 @@ static void test_addresses(void)
 	}
 	PQconninfoOption *o, *opts = PQconninfoParse(pgbase, NULL);
 	const char *host = "", *port = "", *user = "";
+	char pass[4200] = "";
 
 	addr("uri");
 	for (o = opts; o && o->keyword; o++) {
@@ -542,12 +543,14 @@ static void test_addresses(void)
 			port = o->val;
 		else if (!strcmp(o->keyword, "user"))
 			user = o->val;
+		else if (!strcmp(o->keyword, "passfile"))
+			snprintf(pass, sizeof(pass), "&passfile=%s", o->val);
 	}
-	snprintf(a, sizeof(a), "postgresql://%s@/uri?host=%s&port=%s", user,
-		 host, port);
+	snprintf(a, sizeof(a), "postgresql://%s@/uri?host=%s&port=%s%s", user,
+		 host, port, pass);
 	ok(opens_as(a, "postgresql"), "a postgresql:// URI opens PostgreSQL (%s)", a);
-	snprintf(a, sizeof(a), "postgres://%s@/uri?host=%s&port=%s", user,
-		 host, port);
+	snprintf(a, sizeof(a), "postgres://%s@/uri?host=%s&port=%s%s", user,
+		 host, port, pass);
 	ok(opens_as(a, "postgresql"), "a postgres:// URI opens PostgreSQL");
 	snprintf(a, sizeof(a), "dbname=uri %s", pgbase);
 	ok(opens_as(a, "postgresql"),
