@@ -97,6 +97,30 @@ static const char *addr(const char *name)
 	return buf[i];
 }
 
+/*
+ * PostgreSQL: SQL on a raw libpq connection to a, kept open between calls
+ * to the same address (a connection costs a SCRAM exchange over TCP), and
+ * made again once when the server has dropped it (a restart).
+ */
+static PGresult *raw_pg(const char *a, const char *sql)
+{
+	static PGconn *c;
+	static char at[4200];
+	PGresult *r;
+
+	for (int tries = 0;; tries++) {
+		if (!c || strcmp(at, a) || PQstatus(c) != CONNECTION_OK) {
+			PQfinish(c);
+			c = PQconnectdb(a);
+			snprintf(at, sizeof(at), "%s", a);
+		}
+		r = PQexec(c, sql);
+		if (PQstatus(c) == CONNECTION_OK || tries)
+			return r;
+		PQclear(r);
+	}
+}
+
 /* One value of SQL on a raw connection to a, into buf ("" on error). */
 static const char *raw_value(const char *a, const char *sql, bool *okp)
 {
@@ -105,8 +129,7 @@ static const char *raw_value(const char *a, const char *sql, bool *okp)
 	buf[0] = '\0';
 	*okp = false;
 	if (pgbase) {
-		PGconn *c = PQconnectdb(a);
-		PGresult *r = PQexec(c, sql);
+		PGresult *r = raw_pg(a, sql);
 
 		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) &&
 		    !PQgetisnull(r, 0, 0)) {
@@ -114,7 +137,6 @@ static const char *raw_value(const char *a, const char *sql, bool *okp)
 			*okp = true;
 		}
 		PQclear(r);
-		PQfinish(c);
 		return buf;
 	}
 	sqlite3 *c;
@@ -155,12 +177,10 @@ static bool raw_exec(const char *a, const char *sql)
 	bool good;
 
 	if (pgbase) {
-		PGconn *c = PQconnectdb(a);
-		PGresult *r = PQexec(c, sql);
+		PGresult *r = raw_pg(a, sql);
 
 		good = PQresultStatus(r) == PGRES_COMMAND_OK;
 		PQclear(r);
-		PQfinish(c);
 		return good;
 	}
 	sqlite3 *c;
