@@ -18,7 +18,9 @@ trap 'for d in "${dirs[@]}"; do "$here/pgserver.sh" "$d" destroy; done' EXIT
 
 run() { # run [tcp]
 	local dir rc
-	dir=$(mktemp -d "${TMPDIR:-/tmp}/sladb-pg.XXXXXX")
+	# /tmp, not $TMPDIR: the server's user must reach the directory, and
+	# a Unix socket's path is at most 107 bytes.
+	dir=$(mktemp -d /tmp/sladb-pg.XXXXXX)
 	dirs+=("$dir")
 	"$here/pgserver.sh" "$dir" init "$@"
 	"$here/pgserver.sh" "$dir" start
