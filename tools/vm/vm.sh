@@ -122,8 +122,8 @@ build_modules() {
 	local kver=$1 out=$BUILD/kmod/$1
 	mkdir -p "$out/mbx" "$out/runner_fault"
 	# sources only: kmod/ also holds the objects of the host build
-	(cd "$TOP" && find Kbuild kmod include -type f \
-		\( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) \
+	(cd "$TOP" && find Kbuild VERSION kmod include -type f \
+		\( -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name VERSION \) \
 		! -name '*.mod.c' -print0 | tar --null -cf - -T -) |
 		tar -xf - -C "$out/mbx"
 	kbuild "$(kernel_kdir "$kver")" "$out/mbx" || return 1
