@@ -100,18 +100,21 @@ uninstall:
 # dkms.conf carries the version, so it is made from dkms.conf.in.
 $(top)/build/dkms.conf: $(top)/dkms.conf.in $(top)/VERSION
 	@mkdir -p $(@D)
-	$(Q)sed 's/@VERSION@/$(VERSION)/g' $< >$@
+	$(Q)sed 's/@VERSION@/$(VERSION)/g' $< >$@.$$$$ && mv $@.$$$$ $@
 
-# The tracked files as they are in the work tree (uncommitted changes to
-# them included, untracked files not), plus dkms.conf.
+# The work tree's files that git does not ignore, as they are (committed or
+# not: a temporary index, the real one is not touched), plus dkms.conf.
 DIST := $(top)/build/mbx-$(VERSION).tar.gz
 dist: $(top)/build/dkms.conf
 	$(Q)cd $(top) && git rev-parse --git-dir >/dev/null 2>&1 || \
 		{ echo "make dist: $(top) is not a git work tree" >&2; exit 1; }
-	$(Q)cd $(top) && tree=$$(git stash create) && tree=$${tree:-HEAD} && \
+	$(Q)cd $(top) && idx=$$(mktemp) && trap 'rm -f "$$idx"' EXIT && \
+		cp "$$(git rev-parse --git-path index)" "$$idx" && \
+		GIT_INDEX_FILE=$$idx git add -A . && \
+		tree=$$(GIT_INDEX_FILE=$$idx git write-tree) && \
 		git archive --format=tar --prefix=mbx-$(VERSION)/ \
-			--add-file=build/dkms.conf $$tree | gzip -n -9 >$(DIST).tmp && \
-		mv $(DIST).tmp $(DIST)
+			--add-file=build/dkms.conf $$tree | gzip -n -9 >$(DIST).$$$$ && \
+		mv $(DIST).$$$$ $(DIST)
 	@echo "  DIST    $(DIST)"
 
 # dpkg-buildpackage writes beside the source directory: build from the
