@@ -81,6 +81,7 @@ $(filter-out lib,$(SUBDIRS)): $(filter lib,$(SUBDIRS))
 check: export MBX_VM_TESTS = $(TESTS)
 check:
 	$(Q)$(VM)/deps.sh vm
+	$(Q)$(top)/tools/pkg/deps.sh
 	$(Q)$(MAKE) -j$(NPROC) all
 	$(Q)$(VM)/check.sh $(KERNELS)
 
