@@ -5,7 +5,8 @@
 # runs them as its "pkg" task, tools/vm/check.sh).  TAP on stdout, the
 # last line "# pkg: N passed, N failed, 0 skipped"; writes
 # build/vm/pkg-check.result as vm.sh check does, and its files into
-# build/pkg/.  Run `make` first.
+# build/pkg/ (check.tap, the VMs' output vm-<kver>.txt, deb/build.log,
+# deb/lintian.txt, the dkms tree).  Run `make` first.
 #
 #  - make dist; dkms builds the module from that tarball (the README's
 #    recipe) in a private dkms tree (--dkmstree, --sourcetree,
@@ -67,6 +68,7 @@ mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$TOP" "$@"; }
 rm -rf "$OUT"
 mkdir -p "$OUT"
 rm -f "$RESULT"
+exec > >(tee "$OUT/check.tap")
 overlay=$OUT/overlay
 mkdir -p "$overlay/pkgcheck"
 install -m 0755 "$TOP/tools/pkg/vm-check.sh" "$overlay/pkgcheck/"
