@@ -875,7 +875,7 @@ TEST_F(box, watch_highlights_stuck_call)
 	CTL(&self->c, 0, "watch", self->name, "--iterations", "1",
 	    "--stuck-ms", "0", "--ansi");
 	EXPECT_EQ(0, self->c.status);
-	EXPECT_NE(NULL, strstr(self->c.out, "STUCK, taken and not answered"));
+	EXPECT_NE(NULL, strstr(self->c.out, "STUCK taken, not answered"));
 	/* the taken call, on a highlighted line: name, kind, slot, id, opcode */
 	EXPECT_EQ(1, highlighted(self->c.out, stuck, 5)) TH_LOG("%s", self->c.out);
 	/*

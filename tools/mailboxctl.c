@@ -695,7 +695,6 @@ static int cmd_list(int argc, char **argv)
 	uint32_t n, i;
 	int ret;
 
-	(void)argv;
 	if (argc > 1)
 		return usage_error("list takes no argument ('%s')", argv[1]);
 	ret = table_select(&t, "list");
@@ -1176,9 +1175,9 @@ static int cmd_stats(int argc, char **argv)
 		return EXIT_OK;
 	}
 	printf("mailbox %s (id %" PRIu64 "): %" PRIu32 " slots of %" PRIu32
-	       " bytes, owner %s group %s mode %s, %" PRIu32 " session%s open\n",
-	       b.name, (uint64_t)b.info.out_box_id, b.nslots, b.slot_size, u, g,
-	       m, st->out_sessions, st->out_sessions == 1 ? "" : "s");
+	       " bytes, %" PRIu32 " session%s open\nowner %s, group %s, mode %s\n",
+	       b.name, (uint64_t)b.info.out_box_id, b.nslots, b.slot_size,
+	       st->out_sessions, st->out_sessions == 1 ? "" : "s", u, g, m);
 	printf("  submitted       %12llu\n", (unsigned long long)st->out_submitted);
 	printf("  taken           %12llu\n", (unsigned long long)st->out_taken);
 	printf("  completed       %12llu\n", (unsigned long long)st->out_completed);
@@ -1472,7 +1471,7 @@ static void frame_text(struct watched *ws, int n, uint64_t now, double dt,
 		     fmt_dur(d1, sizeof(d1), stuck_ns));
 		goto done;
 	}
-	line(ansi, cols, bold, "calls for %s or longer: WAITING, pending and taken by no callee; STUCK, taken and not answered",
+	line(ansi, cols, bold, "calls %s or older: WAITING not taken by any callee, STUCK taken, not answered",
 	     fmt_dur(d1, sizeof(d1), stuck_ns));
 	line(ansi, cols, bold, "%-*s %-7s %6s %10s %8s %8s %8s %9s %5s",
 	     nw, "MAILBOX", "KIND", "SLOT", "CALL-ID", "OPCODE", "CALLER",
