@@ -17,6 +17,13 @@
 #   make stress           the stress test for STRESS_SECONDS (600) per kernel
 #   make fuzz             the fuzzer for FUZZ_OPS (1,000,000) per kernel
 #   make install-headers  the uAPI header into $(DESTDIR)$(PREFIX)/include/linux
+#   make install          the module, library, headers, mailboxctl, man pages,
+#                         udev rule (DESTDIR, PREFIX, LIBDIR, MANDIR, ...:
+#                         mk/install.mk); make uninstall removes them
+#   make dist             build/mbx-<version>.tar.gz, for dkms and packages
+#   make deb              the Debian packages into build/deb/, then lintian
+#   make check-packaging  dkms, the Debian packages and the README's example,
+#                         in QEMU (make check runs them too)
 #   make clean
 #
 # KDIR: the kernel build tree; by default the running kernel's, and on a host
@@ -74,6 +81,7 @@ $(filter-out lib,$(SUBDIRS)): $(filter lib,$(SUBDIRS))
 check: export MBX_VM_TESTS = $(TESTS)
 check:
 	$(Q)$(VM)/deps.sh vm
+	$(Q)$(top)/tools/pkg/deps.sh
 	$(Q)$(MAKE) -j$(NPROC) all
 	$(Q)$(VM)/check.sh $(KERNELS)
 
@@ -134,6 +142,8 @@ clean:
 	$(Q)rm -rf $(top)/build
 	$(Q)cd $(top) && rm -f Module.symvers modules.order .*.cmd .module-common.o \
 		kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd kmod/modules.order
+
+include $(top)/mk/install.mk
 
 help:
 	@sed -n '3,/^$$/s/^# \{0,1\}//p' $(top)/Makefile

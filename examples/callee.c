@@ -4,12 +4,13 @@
  *
  *   callee [-n CALLS] [-t SECONDS] [NAME]
  *
- * Creates the mailbox NAME (default "example"), prints "callee: serving
- * NAME" when it is ready, and answers every call of opcode 1 with its
- * payload in upper case; other opcodes get -EOPNOTSUPP. It stops after
- * CALLS calls (default: never), when no call came for SECONDS seconds
- * (default: wait forever; an error), or on SIGINT or SIGTERM, and then
- * destroys the mailbox. Try it with the caller example:
+ * Opens the mailbox NAME (default "example"), or creates it when there is
+ * none, prints "callee: serving NAME" when it is ready, and answers every
+ * call of opcode 1 with its payload in upper case; other opcodes get
+ * -EOPNOTSUPP. It stops after CALLS calls (default: never), when no call
+ * came for SECONDS seconds (default: wait forever; an error), or on
+ * SIGINT or SIGTERM, and then destroys the mailbox if it created it.
+ * Try it with the caller example:
  *
  *   ./callee demo &  ./caller -n 3 demo
  *
@@ -69,7 +70,7 @@ int main(int argc, char **argv)
 	struct mailbox mb;
 	/* The call taken last time, to answer; call_id 0: none. */
 	struct mbx_call call = { .call_id = 0 };
-	int opt, ret, rc = 0;
+	int opt, ret, rc = 0, created = 0;
 
 	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
 		switch (opt) {
@@ -88,9 +89,22 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		name = argv[optind];
 
-	ret = mailbox_create(&mb, name, 8, 256, 0600, 0, MBX_CREATE_CLOEXEC);
+	/* A caller may have made the mailbox first: serve it then. */
+	ret = mailbox_open(&mb, name, MBX_ACCESS_READ | MBX_ACCESS_WRITE,
+			   MBX_OPEN_CLOEXEC);
+	if (ret == -ENOENT) {
+		ret = mailbox_create(&mb, name, 8, 256, 0600, 0,
+				     MBX_CREATE_CLOEXEC);
+		created = ret == 0;
+		/* another process made it meanwhile */
+		if (ret == -EEXIST)
+			ret = mailbox_open(&mb, name,
+					   MBX_ACCESS_READ | MBX_ACCESS_WRITE,
+					   MBX_OPEN_CLOEXEC);
+	}
 	if (ret < 0) {
-		fprintf(stderr, "callee: create %s: %s\n", name, strerror(-ret));
+		fprintf(stderr, "callee: open or create %s: %s\n", name,
+			strerror(-ret));
 		return 1;
 	}
 	/* No SA_RESTART: a signal ends the wait with -EINTR. */
@@ -136,6 +150,7 @@ int main(int argc, char **argv)
 	}
 	printf("callee: answered %lu calls\n", taken);
 	mailbox_close(&mb);
-	mailbox_destroy(name);
+	if (created)
+		mailbox_destroy(name);
 	return rc;
 }

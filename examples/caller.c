@@ -2,14 +2,16 @@
 /*
  * caller: make calls into a mailbox and check the answers.
  *
- *   caller [-n CALLS] [-p IN_FLIGHT] [-t SECONDS] [NAME]
+ *   caller [-v] [-n CALLS] [-p IN_FLIGHT] [-t SECONDS] [NAME]
  *
  * Opens the mailbox NAME (default "example"; waits up to SECONDS for it to
- * appear), and makes CALLS calls (default 3) of opcode 1 with the payload
- * "hello N", at most IN_FLIGHT (default 1) at a time, expecting each
- * answer to be its payload in upper case, as the callee, epoll_loop and
- * uring_loop examples give. Exits 0 when every answer was right. Fewer
- * are in flight when the mailbox has fewer free slots.
+ * appear), and makes CALLS calls (default 3) of opcode 1 with the payloads
+ * "hello 1" to "hello CALLS", at most IN_FLIGHT (default 1) at a time,
+ * expecting each answer to be its payload in upper case, as the callee,
+ * epoll_loop and uring_loop examples give. It prints the first three
+ * answers (-v: every one), each wrong answer, and a summary with the
+ * rate; exits 0 when every answer was right. Fewer are in flight when the
+ * mailbox has fewer free slots.
  *
  * A call is two steps: mailbox_submit() hands the call to a callee and
  * returns at once; mailbox_collect() later gets the answer. Between the
@@ -22,12 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mailbox.h>
 
 #define OP_UPPER	1
 #define SEC		1000000000ULL
+#define SHOWN		3	/* answers printed without -v */
 
 static void payload(char *buf, size_t size, unsigned long n, int upper)
 {
@@ -55,14 +59,20 @@ static int send_call(struct mailbox *mb, uint32_t slot, unsigned long n)
 int main(int argc, char **argv)
 {
 	unsigned long calls = 3, inflight = 1, seconds = 10, sent = 0, got = 0;
+	struct timespec t0, t1;
+	double dt;
+	int verbose = 0;
 	const char *name = "example";
 	struct mailbox mb;
 	struct mbx_call reply;
 	char want[64];
 	int opt, ret, tries, bad = 0;
 
-	while ((opt = getopt(argc, argv, "n:p:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "vn:p:t:")) != -1) {
 		switch (opt) {
+		case 'v':
+			verbose = 1;
+			break;
 		case 'n':
 			calls = strtoul(optarg, NULL, 0);
 			break;
@@ -73,7 +83,7 @@ int main(int argc, char **argv)
 			seconds = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: caller [-n CALLS] [-p IN_FLIGHT] [-t SECONDS] [NAME]\n");
+			fprintf(stderr, "usage: caller [-v] [-n CALLS] [-p IN_FLIGHT] [-t SECONDS] [NAME]\n");
 			return 2;
 		}
 	}
@@ -95,6 +105,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/*
 	 * Step one for the first IN_FLIGHT calls. Once one is in flight, a
 	 * full mailbox means collecting first: our own calls hold the slots,
@@ -113,7 +124,7 @@ int main(int argc, char **argv)
 		if (ret == -EAGAIN)
 			break;
 		if (ret >= 0)
-			ret = send_call(&mb, ret, sent);
+			ret = send_call(&mb, ret, sent + 1);
 		if (ret < 0) {
 			fprintf(stderr, "caller: call %lu: %s\n", sent,
 				strerror(-ret));
@@ -147,12 +158,12 @@ int main(int argc, char **argv)
 			       (unsigned long long)reply.call_id,
 			       (int)reply.len, answer);
 			bad++;
-		} else {
+		} else if (verbose || got <= SHOWN) {
 			printf("caller: call %llu: %s\n",
 			       (unsigned long long)reply.call_id, answer);
 		}
 		if (sent < calls) {
-			ret = send_call(&mb, reply.slot, sent);
+			ret = send_call(&mb, reply.slot, sent + 1);
 			if (ret < 0) {
 				fprintf(stderr, "caller: call %lu: %s\n", sent,
 					strerror(-ret));
@@ -163,7 +174,13 @@ int main(int argc, char **argv)
 			mailbox_release(&mb, reply.slot);
 		}
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	mailbox_close(&mb);
-	printf("caller: %lu calls, %d wrong\n", got, bad);
+	dt = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (!verbose && got > SHOWN)
+		printf("caller: (%lu more answers, right ones not shown: -v shows them)\n",
+		       got - SHOWN);
+	printf("caller: %lu calls, %d wrong, in %.3f s (%.0f calls/s)\n", got,
+	       bad, dt, dt > 0 ? got / dt : 0.0);
 	return bad ? 1 : 0;
 }

@@ -358,3 +358,4 @@ module_exit(mbx_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Stateful two-step RPC mailboxes (/dev/mailbox)");
+MODULE_VERSION(MBX_VERSION);

@@ -8,6 +8,10 @@
  * no permission (5: run as uid 1000), a name taken (6), a call that cannot
  * be cancelled (7). watch is driven through a pseudo-terminal and must
  * quit on q and on Ctrl-C, giving the terminal back as it found it.
+ * util-linux's manner: one-line usage errors, --noheadings, --output,
+ * --raw, --numeric, user names, -V; stats --prometheus checked line by
+ * line against the text exposition format; watch's waiting calls apart
+ * from its stuck ones; what cancel says when it is too late.
  *
  * mailboxctl is looked up as $MAILBOXCTL, then on PATH (the test VM puts
  * the tools in /usr/bin), then as tools/mailboxctl next to the build tree.
@@ -20,6 +24,7 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -188,6 +193,21 @@ static int run_ctl(struct ctl *c, int how, ...)
 }
 
 #define CTL(c, how, ...) ASSERT_EQ(0, run_ctl(c, how, __VA_ARGS__, NULL))
+
+/*
+ * A usage error as util-linux gives it: one line that says what is wrong,
+ * then "Try 'mailboxctl --help' for more information.", and nothing more.
+ */
+static bool one_line_usage(const struct ctl *c)
+{
+	const char *nl = strchr(c->err, '\n');
+
+	return nl && nl > c->err && c->nerr >= 2 &&
+	       !strcmp(nl + 1, "Try 'mailboxctl --help' for more information.\n");
+}
+
+#define EXPECT_ONE_LINE_USAGE(c) \
+	EXPECT_TRUE(one_line_usage(&(c))) TH_LOG("stderr: %s", (c).err)
 
 /* Lines of @text that contain @needle. */
 static int count_lines(const char *text, const char *needle)
@@ -570,7 +590,7 @@ TEST_F(box, list_names_the_mailbox)
 	/* name, slots, slot size, uid, gid, mode, pending */
 	EXPECT_NE(NULL, strstr(l, " 8 ")) TH_LOG("%s", l);
 	EXPECT_NE(NULL, strstr(l, " 64 ")) TH_LOG("%s", l);
-	EXPECT_NE(NULL, strstr(l, " 00660 ")) TH_LOG("%s", l);
+	EXPECT_NE(NULL, strstr(l, " 0660 ")) TH_LOG("%s", l);
 }
 
 TEST_F(box, list_json)
@@ -610,7 +630,7 @@ TEST_F(box, list_extra_argument)
 {
 	CTL(&self->c, 0, "list", "extra");
 	EXPECT_EQ(EXIT_USAGE, self->c.status);
-	EXPECT_NE(NULL, strstr(self->c.err, "usage:"));
+	EXPECT_ONE_LINE_USAGE(self->c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -722,7 +742,7 @@ TEST_F(box, show_no_name)
 {
 	CTL(&self->c, 0, "show");
 	EXPECT_EQ(EXIT_USAGE, self->c.status);
-	EXPECT_NE(NULL, strstr(self->c.err, "usage:"));
+	EXPECT_ONE_LINE_USAGE(self->c);
 }
 
 TEST_F(box, show_bad_name)
@@ -736,7 +756,7 @@ TEST_F(box, show_unknown_option)
 {
 	CTL(&self->c, 0, "show", self->name, "--bogus");
 	EXPECT_EQ(EXIT_USAGE, self->c.status);
-	EXPECT_NE(NULL, strstr(self->c.err, "usage:"));
+	EXPECT_ONE_LINE_USAGE(self->c);
 }
 
 TEST_F(box, show_missing_mailbox)
@@ -849,17 +869,20 @@ static int highlighted(const char *text, const char *const *cols, int ncols)
 TEST_F(box, watch_highlights_stuck_call)
 {
 	char slot[16], id[24];
-	const char *stuck[] = { self->name, num(slot, self->s_taken),
+	const char *stuck[] = { self->name, "STUCK", num(slot, self->s_taken),
 				num(id, self->id_taken), "8" };
 
 	CTL(&self->c, 0, "watch", self->name, "--iterations", "1",
 	    "--stuck-ms", "0", "--ansi");
 	EXPECT_EQ(0, self->c.status);
-	EXPECT_NE(NULL, strstr(self->c.out, "stuck calls"));
-	/* the taken call, on a highlighted line: name, slot, id, opcode */
-	EXPECT_EQ(1, highlighted(self->c.out, stuck, 4)) TH_LOG("%s", self->c.out);
-	/* and the mailbox's own line, whose STUCK column says 1 */
-	EXPECT_EQ(1, highlighted(self->c.out, stuck, 1) - 1);
+	EXPECT_NE(NULL, strstr(self->c.out, "STUCK taken, not answered"));
+	/* the taken call, on a highlighted line: name, kind, slot, id, opcode */
+	EXPECT_EQ(1, highlighted(self->c.out, stuck, 5)) TH_LOG("%s", self->c.out);
+	/*
+	 * and the mailbox's own line, and its pending call, waiting as long
+	 * with no callee taking it: three lines start with the name
+	 */
+	EXPECT_EQ(3, highlighted(self->c.out, stuck, 1)) TH_LOG("%s", self->c.out);
 	/* cursor hidden for the view, shown again at the end */
 	EXPECT_NE(NULL, strstr(self->c.out, "\033[?25l"));
 	EXPECT_NE(NULL, strstr(self->c.out + self->c.nout - 6, "\033[?25h"));
@@ -1337,7 +1360,7 @@ TEST_F(box, no_command)
 {
 	CTL(&self->c, 0, "--json");
 	EXPECT_EQ(EXIT_USAGE, self->c.status);
-	EXPECT_NE(NULL, strstr(self->c.err, "usage:"));
+	EXPECT_ONE_LINE_USAGE(self->c);
 }
 
 TEST_F(box, unknown_command)
@@ -1357,7 +1380,7 @@ TEST_F(box, help)
 {
 	CTL(&self->c, 0, "--help");
 	EXPECT_EQ(0, self->c.status);
-	EXPECT_NE(NULL, strstr(self->c.out, "usage:"));
+	EXPECT_NE(NULL, strstr(self->c.out, "Usage:"));
 	EXPECT_NE(NULL, strstr(self->c.out, "Exit status"));
 	EXPECT_EQ(0, self->c.nerr);
 }
@@ -1478,6 +1501,532 @@ TEST_F(box, no_permission_list_hides)
 	CTL(&self->c, AS_OTHER_UID, "list");
 	EXPECT_EQ(0, self->c.status);
 	EXPECT_EQ(NULL, strstr(self->c.out, self->name));
+}
+
+/* ------------------------------------------------------------------ */
+/* util-linux's options: --noheadings, --output, --raw, --numeric, -V   */
+
+/* The line of @text that starts with @first and a space, in @buf. */
+static const char *line_starting(const char *text, const char *first,
+				 char *buf, size_t len)
+{
+	const char *p = text, *nl;
+	size_t n = strlen(first);
+
+	for (; *p; p = *nl ? nl + 1 : nl) {
+		nl = strchrnul(p, '\n');
+		if ((size_t)(nl - p) > n && !strncmp(p, first, n) && p[n] == ' ') {
+			snprintf(buf, len, "%.*s", (int)(nl - p), p);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The name /etc/passwd gives uid 0, read as mailboxctl's libc would
+ * (files), or NULL. The test VM has no /etc/passwd: one with root is
+ * written there, so that names can be checked at all.
+ */
+static const char *root_name(void)
+{
+	static char name[64];
+	struct passwd *pw;
+	FILE *f;
+
+	if (access("/etc/passwd", F_OK) && (f = fopen("/etc/passwd", "w"))) {
+		fputs("root:x:0:0:root:/root:/bin/sh\n", f);
+		fclose(f);
+		if ((f = fopen("/etc/group", "a"))) {
+			fputs("root:x:0:\n", f);
+			fclose(f);
+		}
+	}
+	f = fopen("/etc/passwd", "r");
+	if (!f)
+		return NULL;
+	while ((pw = fgetpwent(f)))
+		if (pw->pw_uid == 0) {
+			snprintf(name, sizeof(name), "%s", pw->pw_name);
+			fclose(f);
+			return name;
+		}
+	fclose(f);
+	return NULL;
+}
+
+/* Fields @first.. @first + @n - 1 (from 0) of line @l, one space apart. */
+static const char *fields(const char *l, int first, int n)
+{
+	static char out[256];
+	char buf[512], *tok, *save;
+	int i = 0;
+
+	out[0] = '\0';
+	snprintf(buf, sizeof(buf), "%s", l);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save), i++)
+		if (i >= first && i < first + n)
+			snprintf(out + strlen(out), sizeof(out) - strlen(out),
+				 "%s%s", i > first ? " " : "", tok);
+	return out;
+}
+
+TEST_F(box, usage_error_is_one_line)
+{
+	CTL(&self->c, 0, "list", "--bogus");
+	EXPECT_EQ(EXIT_USAGE, self->c.status);
+	EXPECT_ONE_LINE_USAGE(self->c);
+	EXPECT_NE(NULL, strstr(self->c.err, "'--bogus'")) TH_LOG("%s", self->c.err);
+	EXPECT_EQ(0, self->c.nout);
+}
+
+TEST_F(box, option_of_another_command)
+{
+	CTL(&self->c, 0, "list", "--slots", "4");
+	EXPECT_EQ(EXIT_USAGE, self->c.status);
+	EXPECT_ONE_LINE_USAGE(self->c);
+	EXPECT_NE(NULL, strstr(self->c.err, "--slots does not apply to list"))
+		TH_LOG("%s", self->c.err);
+}
+
+TEST_F(box, version)
+{
+	char want[64], mod[32] = "";
+	FILE *f = fopen("/sys/module/mbx/version", "r");
+
+	/* the module's MODULE_VERSION is mailboxctl's version */
+	ASSERT_NE(NULL, f) TH_LOG("no /sys/module/mbx/version: no MODULE_VERSION");
+	ASSERT_NE(NULL, fgets(mod, sizeof(mod), f));
+	fclose(f);
+	mod[strcspn(mod, "\n")] = '\0';
+	snprintf(want, sizeof(want), "mailboxctl from mbx %s (", mod);
+	CTL(&self->c, 0, "-V");
+	EXPECT_EQ(0, self->c.status);
+	EXPECT_EQ(0, strncmp(self->c.out, want, strlen(want))) TH_LOG("%s", self->c.out);
+	snprintf(want, sizeof(want), "API %d; module API %d)\n", MBX_API_VERSION,
+		 MBX_API_VERSION);
+	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
+	CTL(&self->c, 0, "--version");
+	EXPECT_EQ(0, strncmp(self->c.out, "mailboxctl from mbx ", 20));
+}
+
+TEST_F(box, list_noheadings)
+{
+	char l[256];
+
+	CTL(&self->c, 0, "list", "--noheadings");
+	EXPECT_EQ(0, self->c.status);
+	EXPECT_EQ(0, count_lines(self->c.out, "NAME"));
+	EXPECT_NE(NULL, line_starting(self->c.out, self->name, l, sizeof(l)));
+	CTL(&self->c, 0, "-n", "list");
+	EXPECT_EQ(0, count_lines(self->c.out, "NAME"));
+}
+
+TEST_F(box, list_output_raw_numeric)
+{
+	struct mbx_info_args info;
+	char l[256], want[256];
+
+	memset(&info, 0xcc, sizeof(info));
+	ASSERT_EQ(0, mbx_info(self->caller, &info));
+	CTL(&self->c, 0, "list", "-r", "--numeric", "-o", "NAME,MODE,ID,OWNER,GID");
+	EXPECT_EQ(0, self->c.status) TH_LOG("%s", self->c.err);
+	EXPECT_NE(NULL, strstr(self->c.out, "NAME MODE ID OWNER GID\n")) TH_LOG("%s", self->c.out);
+	snprintf(want, sizeof(want), "%s 0660 %llu 0 0", self->name,
+		 (unsigned long long)info.out_box_id);
+	ASSERT_NE(NULL, line_starting(self->c.out, self->name, l, sizeof(l)))
+		TH_LOG("%s", self->c.out);
+	EXPECT_STREQ(want, l);
+}
+
+TEST_F(box, list_output_added_column)
+{
+	char l[256];
+	int fields = 0;
+	char *tok, *save;
+
+	/* +ID: the seven default columns, then ID */
+	CTL(&self->c, 0, "list", "--raw", "--output", "+ID");
+	EXPECT_EQ(0, self->c.status);
+	EXPECT_NE(NULL, strstr(self->c.out,
+			       "NAME SLOTS SLOT-SIZE OWNER GROUP MODE PENDING ID\n"));
+	ASSERT_NE(NULL, line_starting(self->c.out, self->name, l, sizeof(l)));
+	for (tok = strtok_r(l, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		fields++;
+	EXPECT_EQ(8, fields);
+}
+
+TEST_F(box, list_output_unknown_column)
+{
+	CTL(&self->c, 0, "list", "-o", "NAME,COLOUR");
+	EXPECT_EQ(EXIT_USAGE, self->c.status);
+	EXPECT_ONE_LINE_USAGE(self->c);
+	EXPECT_NE(NULL, strstr(self->c.err, "'COLOUR'"));
+	EXPECT_NE(NULL, strstr(self->c.err, "SLOT-SIZE"));
+}
+
+TEST_F(box, list_user_names)
+{
+	const char *root = root_name();
+	char l[256], want[256];
+
+	if (!root)
+		SKIP(return, "uid 0 has no name in /etc/passwd");
+	CTL(&self->c, 0, "list", "-r", "-o", "NAME,OWNER,UID");
+	EXPECT_EQ(0, self->c.status);
+	snprintf(want, sizeof(want), "%s %s 0", self->name, root);
+	ASSERT_NE(NULL, line_starting(self->c.out, self->name, l, sizeof(l)));
+	EXPECT_STREQ(want, l);
+	/* --json: the number and the name */
+	CTL(&self->c, 0, "stats", "-J", self->name);
+	ASSERT_TRUE(jparse(&doc, self->c.out)) TH_LOG("%s", self->c.out);
+	EXPECT_TRUE(jstreq(&doc, 0, "user", root));
+	EXPECT_EQ(0, jnum(&doc, 0, "uid"));
+}
+
+TEST_F(box, show_noheadings_raw_columns)
+{
+	char want[64], l[128];
+
+	CTL(&self->c, 0, "show", self->name, "-n", "-r", "-o",
+	    "SLOT,STATE,STATUS,REPLY-LEN");
+	EXPECT_EQ(0, self->c.status) TH_LOG("%s", self->c.err);
+	/* the table alone: one line per slot that is not free */
+	EXPECT_EQ(4, count_lines(self->c.out, "")) TH_LOG("%s", self->c.out);
+	EXPECT_EQ(NULL, strstr(self->c.out, "mailbox "));
+	EXPECT_EQ(NULL, strstr(self->c.out, "not shown"));
+	snprintf(want, sizeof(want), "%u", self->s_replied);
+	ASSERT_NE(NULL, line_starting(self->c.out, want, l, sizeof(l)));
+	snprintf(want, sizeof(want), "%u REPLIED -5 3", self->s_replied);
+	EXPECT_STREQ(want, l);
+	snprintf(want, sizeof(want), "%u", self->s_pending);
+	ASSERT_NE(NULL, line_starting(self->c.out, want, l, sizeof(l)));
+	snprintf(want, sizeof(want), "%u PENDING 0 0", self->s_pending);
+	EXPECT_STREQ(want, l);
+}
+
+TEST_F(box, json_refuses_table_options)
+{
+	CTL(&self->c, 0, "list", "--json", "--noheadings");
+	EXPECT_EQ(EXIT_USAGE, self->c.status);
+	EXPECT_ONE_LINE_USAGE(self->c);
+}
+
+/* One mode format: 0660 in list, show and stats, tables and JSON. */
+TEST_F(box, mode_one_format)
+{
+	char l[512];
+
+	CTL(&self->c, 0, "list", "-J");
+	ASSERT_TRUE(jparse(&doc, self->c.out));
+	EXPECT_NE(NULL, strstr(self->c.out, "\"mode\":\"0660\""));
+	CTL(&self->c, 0, "show", "-J", self->name);
+	ASSERT_TRUE(jparse(&doc, self->c.out));
+	EXPECT_TRUE(jstreq(&doc, 0, "mode", "0660"));
+	CTL(&self->c, 0, "stats", "-J", self->name);
+	ASSERT_TRUE(jparse(&doc, self->c.out));
+	EXPECT_TRUE(jstreq(&doc, 0, "mode", "0660"));
+	CTL(&self->c, 0, "show", self->name);
+	ASSERT_NE(NULL, line_with(self->c.out, "mode ", l, sizeof(l)));
+	EXPECT_NE(NULL, strstr(l, ", mode 0660")) TH_LOG("%s", l);
+	CTL(&self->c, 0, "list", "-r", "-o", "NAME,MODE");
+	ASSERT_NE(NULL, line_starting(self->c.out, self->name, l, sizeof(l)));
+	EXPECT_NE(NULL, strstr(l, " 0660")) TH_LOG("%s", l);
+}
+
+TEST_F(box, stats_json_identity)
+{
+	struct mbx_info_args info;
+
+	memset(&info, 0xcc, sizeof(info));
+	ASSERT_EQ(0, mbx_info(self->caller, &info));
+	CTL(&self->c, 0, "stats", "--json", self->name);
+	EXPECT_EQ(0, self->c.status);
+	ASSERT_TRUE(jparse(&doc, self->c.out)) TH_LOG("%s", self->c.out);
+	EXPECT_EQ((long long)info.out_box_id, jnum(&doc, 0, "box_id"));
+	EXPECT_EQ(NSLOTS, jnum(&doc, 0, "slots"));
+	EXPECT_EQ(64, jnum(&doc, 0, "slot_size"));
+	EXPECT_EQ(0, jnum(&doc, 0, "uid"));
+	EXPECT_EQ(0, jnum(&doc, 0, "gid"));
+	EXPECT_TRUE(jstreq(&doc, 0, "mode", "0660"));
+	EXPECT_EQ((long long)info.out_reclaim_ns, jnum(&doc, 0, "reclaim_ns"));
+	EXPECT_LE(0, jget(&doc, 0, "user"));
+	EXPECT_LE(0, jget(&doc, 0, "group"));
+}
+
+/* ------------------------------------------------------------------ */
+/* stats --prometheus: the text exposition format, checked line by line */
+
+struct prom {
+	char family[64][64];	/* in the order their TYPE came */
+	char type[64][16];
+	int nfam;
+	char err[256];
+};
+
+static bool prom_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(isalpha((unsigned char)s[i]) || s[i] == '_' || s[i] == ':' ||
+		      (i && isdigit((unsigned char)s[i]))))
+			return false;
+	return n > 0;
+}
+
+/*
+ * Checks @text against the exposition format: "# HELP name text" and
+ * "# TYPE name counter|gauge" once per family, before its samples; the
+ * samples of a family together; "name{label="value",...} number"; label
+ * values with only \\, \" and \n escapes; counters named *_total.
+ */
+static bool prom_parse(const char *text, struct prom *p)
+{
+	const char *l = text, *nl;
+	int cur = -1, ln = 0, i;
+
+	memset(p, 0, sizeof(*p));
+	for (; *l; l = nl + 1) {
+		char name[64];
+		const char *q;
+		size_t n;
+		char *end;
+
+		ln++;
+		nl = strchr(l, '\n');
+		if (!nl) {
+			snprintf(p->err, sizeof(p->err), "line %d: no newline at the end", ln);
+			return false;
+		}
+		if (!strncmp(l, "# HELP ", 7) || !strncmp(l, "# TYPE ", 7)) {
+			bool type = l[2] == 'T';
+
+			q = l + 7;
+			n = strcspn(q, " \n");
+			if (!prom_name_ok(q, n) || n >= sizeof(name) || q[n] != ' ')
+				goto bad;
+			snprintf(name, sizeof(name), "%.*s", (int)n, q);
+			if (!type) {
+				for (i = 0; i < p->nfam; i++)
+					if (!strcmp(p->family[i], name))
+						goto bad;	/* HELP after its samples */
+				continue;
+			}
+			q += n + 1;
+			for (i = 0; i < p->nfam; i++)
+				if (!strcmp(p->family[i], name))
+					goto bad;	/* a second TYPE */
+			if (p->nfam == 64)
+				goto bad;
+			snprintf(p->type[p->nfam], sizeof(p->type[0]), "%.*s",
+				 (int)(nl - q), q);
+			if (strcmp(p->type[p->nfam], "counter") &&
+			    strcmp(p->type[p->nfam], "gauge"))
+				goto bad;
+			if (!strcmp(p->type[p->nfam], "counter") &&
+			    (n < 6 || strcmp(name + n - 6, "_total")))
+				goto bad;
+			strcpy(p->family[p->nfam], name);
+			cur = p->nfam++;
+			continue;
+		}
+		if (*l == '#')
+			goto bad;
+		/* a sample: of the family whose TYPE came last */
+		n = strcspn(l, "{ ");
+		if (cur < 0 || n != strlen(p->family[cur]) ||
+		    strncmp(l, p->family[cur], n))
+			goto bad;
+		q = l + n;
+		if (*q == '{') {
+			q++;
+			while (*q != '}') {
+				n = strcspn(q, "=");
+				if (!prom_name_ok(q, n) || q[n] != '=' || q[n + 1] != '"')
+					goto bad;
+				q += n + 2;
+				while (*q != '"') {
+					if (*q == '\n' || !*q)
+						goto bad;
+					if (*q == '\\' && !strchr("\\\"n", q[1]))
+						goto bad;
+					q += *q == '\\' ? 2 : 1;
+				}
+				q++;
+				if (*q == ',')
+					q++;
+				else if (*q != '}')
+					goto bad;
+			}
+			q++;
+		}
+		if (*q != ' ')
+			goto bad;
+		strtod(q + 1, &end);
+		if (end == q + 1 || end != nl)
+			goto bad;
+	}
+	return true;
+bad:
+	snprintf(p->err, sizeof(p->err), "line %d: %.*s", ln,
+		 (int)(strchrnul(l, '\n') - l), l);
+	return false;
+}
+
+/* The value of sample @metric{mailbox="@box"}, or NAN. */
+static double prom_value(const char *text, const char *metric, const char *box)
+{
+	char want[160];
+	const char *p;
+
+	snprintf(want, sizeof(want), "\n%s{mailbox=\"%s\"} ", metric, box);
+	p = strstr(text, want);
+	return p ? strtod(p + strlen(want), NULL) : NAN;
+}
+
+TEST_F(box, stats_prometheus)
+{
+	struct mbx_info_args info;
+	struct prom *p = calloc(1, sizeof(*p));
+	char want[256];
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, mbx_info(self->caller, &info));
+	CTL(&self->c, 0, "stats", "--prometheus", self->name);
+	EXPECT_EQ(0, self->c.status) TH_LOG("%s", self->c.err);
+	ASSERT_TRUE(prom_parse(self->c.out, p)) TH_LOG("%s\n%s", p->err, self->c.out);
+	EXPECT_LE(10, p->nfam);
+	EXPECT_EQ(3, prom_value(self->c.out, "mbx_calls_submitted_total", self->name));
+	EXPECT_EQ(2, prom_value(self->c.out, "mbx_calls_taken_total", self->name));
+	EXPECT_EQ(1, prom_value(self->c.out, "mbx_calls_completed_total", self->name));
+	EXPECT_EQ(0, prom_value(self->c.out, "mbx_calls_cancelled_total", self->name));
+	EXPECT_EQ(1, prom_value(self->c.out, "mbx_pending_calls", self->name));
+	EXPECT_EQ(1, prom_value(self->c.out, "mbx_taken_calls", self->name));
+	EXPECT_EQ(1, prom_value(self->c.out, "mbx_replied_calls", self->name));
+	EXPECT_EQ(NSLOTS, prom_value(self->c.out, "mbx_slots", self->name));
+	EXPECT_EQ(64, prom_value(self->c.out, "mbx_slot_size_bytes", self->name));
+	EXPECT_LT(0, prom_value(self->c.out, "mbx_oldest_pending_seconds", self->name));
+	EXPECT_GT(60, prom_value(self->c.out, "mbx_oldest_pending_seconds", self->name));
+	/* the identity, in the info metric's labels */
+	snprintf(want, sizeof(want), "mbx_mailbox_info{mailbox=\"%s\",box_id=\"%llu\",",
+		 self->name, (unsigned long long)info.out_box_id);
+	EXPECT_NE(NULL, strstr(self->c.out, want)) TH_LOG("%s", self->c.out);
+	EXPECT_NE(NULL, strstr(self->c.out, ",mode=\"0660\"} 1\n"));
+	free(p);
+}
+
+TEST_F(box, stats_prometheus_every_mailbox)
+{
+	struct prom *p = calloc(1, sizeof(*p));
+	char other[MBX_NAME_MAX];
+	int fd;
+
+	ASSERT_NE(NULL, p);
+	mbx_unique_name(other, "ctl-prom");
+	fd = mbx_create(self->dev, other, 4, 64, 0600);
+	ASSERT_LE(0, fd);
+	CTL(&self->c, 0, "stats", "--prometheus");
+	EXPECT_EQ(0, self->c.status) TH_LOG("%s", self->c.err);
+	/* both mailboxes, each family once with both samples together */
+	EXPECT_TRUE(prom_parse(self->c.out, p)) TH_LOG("%s\n%s", p->err, self->c.out);
+	EXPECT_EQ(3, prom_value(self->c.out, "mbx_calls_submitted_total", self->name));
+	EXPECT_EQ(0, prom_value(self->c.out, "mbx_calls_submitted_total", other));
+	EXPECT_EQ(4, prom_value(self->c.out, "mbx_slots", other));
+	EXPECT_EQ(1, count_lines(self->c.out, "# TYPE mbx_slots "));
+	close(fd);
+	mbx_destroy(self->dev, other);
+	free(p);
+}
+
+TEST_F(box, stats_prometheus_missing_mailbox)
+{
+	CTL(&self->c, 0, "stats", "--prometheus", self->name, "kst.ctl.no-such-box");
+	EXPECT_EQ(EXIT_NO_MAILBOX, self->c.status);
+	EXPECT_EQ(0, self->c.nout);
+}
+
+TEST_F(box, stats_prometheus_and_json)
+{
+	CTL(&self->c, 0, "stats", "--prometheus", "--json", self->name);
+	EXPECT_EQ(EXIT_USAGE, self->c.status);
+	EXPECT_ONE_LINE_USAGE(self->c);
+}
+
+/* ------------------------------------------------------------------ */
+/* watch: waiting (pending, untaken) apart from stuck (taken, held)     */
+
+TEST_F(box, watch_waiting_apart_from_stuck)
+{
+	char l[256], want[96], id[24], waiting[96], stuck[96];
+	int w;
+
+	/* A mailbox with one pending call and nobody taking its calls. */
+	snprintf(waiting, sizeof(waiting), "%s WAITING ", self->name);
+	snprintf(stuck, sizeof(stuck), "%s STUCK ", self->name);
+	CTL(&self->c, 0, "watch", self->name, "--iterations", "1", "--plain",
+	    "--stuck-ms", "0");
+	EXPECT_EQ(0, self->c.status);
+	ASSERT_NE(NULL, line_with(self->c.out, waiting, l, sizeof(l))) TH_LOG("%s", self->c.out);
+	/* MAILBOX KIND SLOT CALL-ID OPCODE CALLER CALLEE FOR DELIV */
+	snprintf(want, sizeof(want), "%u %s 7 %d -", self->s_pending,
+		 num(id, self->id_pending), getpid());
+	EXPECT_STREQ(want, fields(l, 2, 5)) TH_LOG("%s", l);
+	ASSERT_NE(NULL, line_with(self->c.out, stuck, l, sizeof(l)));
+	snprintf(want, sizeof(want), "%u %s 8 %d %d", self->s_taken,
+		 num(id, self->id_taken), getpid(), getpid());
+	EXPECT_STREQ(want, fields(l, 2, 5)) TH_LOG("%s", l);
+	/* the mailbox's line: WAITING 1 and STUCK 1, its last two columns */
+	ASSERT_NE(NULL, line_starting(self->c.out, self->name, l, sizeof(l)));
+	EXPECT_STREQ("1 1", fields(l, 9, 2)) TH_LOG("%s", l);
+
+	CTL(&self->c, 0, "watch", "-J", self->name, "--iterations", "1",
+	    "--stuck-ms", "0");
+	ASSERT_TRUE(jparse(&doc, self->c.out)) TH_LOG("%s", self->c.out);
+	w = jget(&doc, 0, "mailboxes.0.waiting");
+	ASSERT_EQ(1, jlen(&doc, w));
+	EXPECT_EQ(self->id_pending, jnum(&doc, w, "0.call_id"));
+	EXPECT_EQ(getpid(), jnum(&doc, w, "0.caller_pid"));
+	EXPECT_LT(0, jnum(&doc, w, "0.waited_ns"));
+	EXPECT_EQ(1, jlen(&doc, jget(&doc, 0, "mailboxes.0.stuck")));
+
+	/* below the threshold: neither */
+	CTL(&self->c, 0, "watch", self->name, "--iterations", "1", "--plain",
+	    "--stuck-ms", "3600000");
+	EXPECT_EQ(NULL, strstr(self->c.out, waiting));
+	EXPECT_EQ(NULL, strstr(self->c.out, stuck));
+	EXPECT_NE(NULL, strstr(self->c.out, "none waiting untaken"));
+}
+
+/* ------------------------------------------------------------------ */
+/* cancel says what became of a call it is too late for                 */
+
+TEST_F(box, cancel_withdrawn_call_again)
+{
+	char slot[16], id[24];
+
+	CTL(&self->c, 0, "cancel", self->name, num(slot, self->s_pending),
+	    num(id, self->id_pending));
+	ASSERT_EQ(0, self->c.status) TH_LOG("%s", self->c.err);
+	CTL(&self->c, 0, "cancel", self->name, slot, id);
+	EXPECT_EQ(EXIT_CALL, self->c.status);
+	EXPECT_NE(NULL, strstr(self->c.err, "cancelled already")) TH_LOG("%s", self->c.err);
+	EXPECT_EQ(NULL, strstr(self->c.err, "answered"));
+}
+
+TEST_F(box, cancel_collected_call)
+{
+	struct mbx_call call;
+	char slot[16], id[24];
+
+	ASSERT_EQ(0, mbx_collect(self->caller, MBX_COLLECT_CALL, self->s_replied,
+				 self->id_replied, 0, &call));
+	CTL(&self->c, 0, "cancel", self->name, num(slot, self->s_replied),
+	    num(id, self->id_replied));
+	EXPECT_EQ(EXIT_CALL, self->c.status);
+	EXPECT_NE(NULL, strstr(self->c.err, "collected the reply already"))
+		TH_LOG("%s", self->c.err);
+	EXPECT_NE(NULL, strstr(self->c.err, "status -5"));
 }
 
 TEST_HARNESS_MAIN

@@ -2,28 +2,32 @@
 /*
  * mailboxctl: look at and steer the mailboxes of /dev/mailbox.
  *
- *   mailboxctl [--json] list
- *   mailboxctl [--json] show NAME [--all]
- *   mailboxctl [--json] stats NAME
- *   mailboxctl [--json] watch NAME... [--interval MS] [--stuck-ms MS]
- *                                     [--iterations N] [--ansi|--plain]
+ *   mailboxctl [options] list
+ *   mailboxctl [options] show NAME
+ *   mailboxctl [options] stats NAME
+ *   mailboxctl stats --prometheus [NAME...]
+ *   mailboxctl [options] watch NAME...
  *   mailboxctl create NAME --slots N --slot-size BYTES [--mode MODE]
  *                          [--reclaim-ms MS]
  *   mailboxctl destroy NAME
  *   mailboxctl cancel NAME SLOT CALL-ID
  *
- * Read commands open the mailbox for reading only (MBX_ACCESS_READ) and
- * only inspect it (MBX_IOC_SLOT_INFO, MBX_IOC_BOX_STATS): they never
- * disturb the callers and callees. The exit codes are in mailboxctl(8)
- * and in enum exit_code below.
+ * Options go before or after the command, as util-linux's tools take
+ * them; each applies to the commands mailboxctl(8) names. Read commands
+ * open the mailbox for reading only (MBX_ACCESS_READ) and only inspect it
+ * (MBX_IOC_SLOT_INFO, MBX_IOC_BOX_STATS): they never disturb the callers
+ * and callees. The exit codes are in mailboxctl(8) and in enum exit_code
+ * below.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +43,10 @@
 #include <sys/stat.h>
 
 #include "mailbox.h"
+
+#ifndef MBX_VERSION
+#error "MBX_VERSION: tools/Makefile defines it from the top-level VERSION file"
+#endif
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -51,7 +60,34 @@ enum exit_code {
 };
 
 static const char *prog = "mailboxctl";
-static bool json;
+
+/* The command line, parsed once for every command. */
+enum {
+	OPT_JSON = 1 << 0,
+	OPT_NOHEADINGS = 1 << 1,
+	OPT_OUTPUT = 1 << 2,
+	OPT_RAW = 1 << 3,
+	OPT_NUMERIC = 1 << 4,
+	OPT_ALL = 1 << 5,
+	OPT_PROMETHEUS = 1 << 6,
+	OPT_WATCH = 1 << 7,	/* --interval, --stuck-ms, --iterations, --ansi, --plain */
+	OPT_CREATE = 1 << 8,	/* --slots, --slot-size, --mode, --reclaim-ms */
+};
+
+static struct {
+	unsigned int given;	/* OPT_* seen */
+	const char *given_name[16];	/* one option of each bit, for messages */
+	const char *output;
+	uint64_t interval_ms, stuck_ms, iterations;
+	int ansi;		/* -1: when stdout is a terminal */
+	uint64_t nslots, slot_size, mode, reclaim_ms;
+	bool have_mode;
+} opt = {
+	.interval_ms = 1000, .stuck_ms = 1000, .ansi = -1, .mode = 0660,
+};
+
+#define JSON		(opt.given & OPT_JSON)
+#define NUMERIC		(opt.given & OPT_NUMERIC)
 
 static const char *const state_names[] = {
 	[MBX_STATE_FREE] = "FREE",
@@ -89,38 +125,59 @@ static void __attribute__((format(printf, 1, 2))) complain(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void usage(FILE *f, bool full)
+static void usage(void)
 {
-	fprintf(f,
-"usage: %s [--json] COMMAND [ARGS]\n"
+	printf(
+"Usage:\n"
+" %s [options] list\n"
+" %s [options] show NAME\n"
+" %s [options] stats NAME\n"
+" %s stats --prometheus [NAME...]\n"
+" %s [options] watch NAME...\n"
+" %s create NAME --slots N --slot-size BYTES [--mode MODE]\n"
+"                  [--reclaim-ms MS]\n"
+" %s destroy NAME\n"
+" %s cancel NAME SLOT CALL-ID\n"
+"\n"
+"Look at and steer the mailboxes of /dev/mailbox.\n"
 "\n"
 "Commands:\n"
-"  list                          the mailboxes you may read\n"
-"  show NAME [--all]             the slots that are not free (--all: every slot)\n"
-"  stats NAME                    counters and the current picture\n"
-"  watch NAME... [--interval MS] [--stuck-ms MS] [--iterations N]\n"
-"                [--ansi|--plain] a live view; q or Ctrl-C quits\n"
-"  create NAME --slots N --slot-size BYTES [--mode MODE] [--reclaim-ms MS]\n"
-"  destroy NAME\n"
-"  cancel NAME SLOT CALL-ID      withdraw a call, or ask its callee to drop it\n",
-		prog);
-	if (!full) {
-		fprintf(f, "\nTry '%s --help' for more.\n", prog);
-		return;
-	}
-	fprintf(f,
+" list                  the mailboxes you may read\n"
+" show NAME             the slots that are not free (--all: every slot)\n"
+" stats NAME            counters and the current picture\n"
+" watch NAME...         a live view; q or Ctrl-C quits\n"
+" create NAME           make a mailbox\n"
+" destroy NAME          remove a mailbox's name\n"
+" cancel NAME SLOT ID   withdraw a call, or ask its callee to drop it\n"
 "\n"
 "Options:\n"
-"  --json          machine-readable output (list, show, stats, watch)\n"
-"  -h, --help      this text\n"
-"  --version       the versions of this program and of the module's API\n"
+" -J, --json            JSON output (list, show, stats, watch)\n"
+" -n, --noheadings      no heading lines (list, show)\n"
+" -o, --output LIST     the columns to print, +LIST to add (list, show)\n"
+" -r, --raw             unaligned columns, one space apart (list, show)\n"
+"     --numeric         user and group ids, not names\n"
+" -a, --all             show every slot, free ones too (show)\n"
+"     --prometheus      Prometheus text format; no NAME: every mailbox (stats)\n"
+"     --interval MS     watch: time between frames (default 1000)\n"
+"     --stuck-ms MS     watch: flag calls taken, or pending untaken, this long\n"
+"                       (default 1000)\n"
+"     --iterations N    watch: draw N frames, then exit\n"
+"     --ansi, --plain   watch: redraw in place, or print frame after frame\n"
+" -h, --help            this text\n"
+" -V, --version         the versions of this program and of the module's API\n"
+"\n"
+"Columns of list: NAME SLOTS SLOT-SIZE OWNER GROUP MODE PENDING ID UID GID\n"
+"Columns of show: SLOT STATE OPCODE CALL-ID OWNER CALLER CALLEE DELIV AGE FLAGS\n"
+"                 USER-DATA LEN REPLY-LEN STATUS\n"
 "\n"
 "Exit status: 0 ok, 1 error, 2 usage, 3 module not loaded, 4 no such\n"
 "mailbox, 5 permission denied, 6 mailbox exists, 7 call not cancellable.\n"
-"See mailboxctl(8).\n");
+"For more details see mailboxctl(8).\n",
+	       prog, prog, prog, prog, prog, prog, prog, prog);
 }
 
-static int usage_error(const char *fmt, ...)
+/* util-linux's form: the problem, then where to read more; nothing else. */
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -131,7 +188,7 @@ static int usage_error(const char *fmt, ...)
 		va_end(ap);
 		fputc('\n', stderr);
 	}
-	usage(stderr, false);
+	fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 	return EXIT_USAGE;
 }
 
@@ -256,6 +313,7 @@ static bool parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
+
 /* ------------------------------------------------------------------ */
 /* Output helpers                                                       */
 
@@ -374,6 +432,175 @@ static uint64_t slot_age(const struct mbx_slot_info *s, uint64_t now)
 	return t && now > t ? now - t : 0;
 }
 
+
+/* The mode in the one form every command prints: 0660. */
+static const char *fmt_mode(char *buf, size_t len, uint32_t mode)
+{
+	snprintf(buf, len, "%04o", mode & 07777);
+	return buf;
+}
+
+/* A user's name, or the number when it has none (or with --numeric). */
+static const char *fmt_user(char *buf, size_t len, uint32_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (!NUMERIC && !getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) && res)
+		snprintf(buf, len, "%s", pw.pw_name);
+	else
+		snprintf(buf, len, "%" PRIu32, uid);
+	return buf;
+}
+
+static const char *fmt_group(char *buf, size_t len, uint32_t gid)
+{
+	struct group gr, *res = NULL;
+	char tmp[4096];
+
+	if (!NUMERIC && !getgrgid_r(gid, &gr, tmp, sizeof(tmp), &res) && res)
+		snprintf(buf, len, "%s", gr.gr_name);
+	else
+		snprintf(buf, len, "%" PRIu32, gid);
+	return buf;
+}
+
+/* "name" or null: JSON carries the numbers too, the name only if known. */
+static void json_name(const char *key, const char *name, uint32_t id)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%" PRIu32, id);
+	printf(",\"%s\":", key);
+	if (strcmp(name, num))
+		json_str(name);
+	else
+		printf("null");
+}
+
+/* ------------------------------------------------------------------ */
+/* Tables: columns chosen with --output, aligned, or --raw              */
+
+#define MAX_COLS	16
+
+struct column {
+	const char *name;
+	bool right;		/* numbers: aligned right */
+	bool dflt;		/* shown without --output */
+};
+
+struct table {
+	const struct column *cols;
+	int ncols;
+	int sel[MAX_COLS * 2];	/* the columns shown, in order */
+	int nsel;
+	char (*cells)[MAX_COLS][72];
+	int rows, cap;
+};
+
+/* --output: "A,B" replaces the default columns, "+A,B" adds to them. */
+static int table_select(struct table *t, const char *cmd)
+{
+	const char *p = opt.output;
+	int i;
+
+	t->nsel = 0;
+	if (!p || *p == '+') {
+		for (i = 0; i < t->ncols; i++)
+			if (t->cols[i].dflt)
+				t->sel[t->nsel++] = i;
+		if (!p)
+			return 0;
+		p++;
+	}
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		for (i = 0; i < t->ncols; i++)
+			if (strlen(t->cols[i].name) == n &&
+			    !strncasecmp(t->cols[i].name, p, n))
+				break;
+		if (i == t->ncols || n == 0) {
+			char known[256] = "";
+
+			for (i = 0; i < t->ncols; i++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known),
+					 "%s%s", i ? ", " : "", t->cols[i].name);
+			return usage_error("--output: %s has no column '%.*s' (it has %s)",
+					   cmd, (int)n, p, known);
+		}
+		if (t->nsel == (int)(sizeof(t->sel) / sizeof(t->sel[0])))
+			return usage_error("--output: too many columns");
+		t->sel[t->nsel++] = i;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* A new row; its cells are set with cell(). NULL when out of memory. */
+static char (*table_row(struct table *t))[72]
+{
+	if (t->rows == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 64;
+		void *c = realloc(t->cells, cap * sizeof(*t->cells));
+
+		if (!c)
+			return NULL;
+		t->cells = c;
+		t->cap = cap;
+	}
+	memset(t->cells[t->rows], 0, sizeof(*t->cells));
+	return t->cells[t->rows++];
+}
+
+static void __attribute__((format(printf, 3, 4)))
+cell(char (*row)[72], int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(row[col], sizeof(row[col]), fmt, ap);
+	va_end(ap);
+}
+
+static void table_print(struct table *t)
+{
+	bool raw = opt.given & OPT_RAW, heads = !(opt.given & OPT_NOHEADINGS);
+	int w[MAX_COLS * 2], r, k;
+
+	for (k = 0; k < t->nsel; k++) {
+		w[k] = heads ? strlen(t->cols[t->sel[k]].name) : 0;
+		for (r = 0; r < t->rows; r++) {
+			int n = strlen(t->cells[r][t->sel[k]]);
+
+			if (n > w[k])
+				w[k] = n;
+		}
+	}
+	for (r = heads ? -1 : 0; r < t->rows; r++) {
+		for (k = 0; k < t->nsel; k++) {
+			const struct column *c = &t->cols[t->sel[k]];
+			const char *v = r < 0 ? c->name : t->cells[r][t->sel[k]];
+			bool last = k == t->nsel - 1;
+
+			if (!*v)
+				v = "-";
+			if (raw)
+				printf("%s%s", k ? " " : "", v);
+			else if (c->right)
+				printf("%s%*s", k ? " " : "", w[k], v);
+			else
+				printf("%s%-*s", k ? " " : "", last ? 0 : w[k], v);
+		}
+		putchar('\n');
+	}
+	free(t->cells);
+	t->cells = NULL;
+	t->rows = t->cap = 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Opening mailboxes                                                    */
 
@@ -412,79 +639,140 @@ static int read_slots(struct mailbox *mb, struct mbx_slot_info **out)
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* list                                                                 */
 
-static int cmd_list(int argc, char **argv)
+/* Every mailbox the caller may read, into a new array (free() it). */
+static int list_boxes(struct mbx_box_entry **out, uint32_t *count)
 {
-	static const struct option lopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct mbx_box_entry *e = NULL;
 	uint32_t total = 0, want = 16, i;
-	int o, ret, n;
+	int n;
 
-	while ((o = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		if (o == 'j')
-			json = true;
-		else
-			return usage_error(NULL);
-	}
-	if (optind < argc)
-		return usage_error("list takes no argument ('%s')",
-				   argv[optind]);
-	ret = check_device();
-	if (ret)
-		return ret;
 	for (;;) {
 		free(e);
 		e = calloc(want, sizeof(*e));
-		if (!e) {
-			complain("out of memory");
-			return EXIT_ERROR;
-		}
+		if (!e)
+			return -ENOMEM;
 		n = mailbox_list(e, want, &total);
 		if (n < 0) {
 			free(e);
-			complain("list: %s", strerror(-n));
-			return -n == EACCES ? EXIT_PERM : EXIT_ERROR;
+			return n;
 		}
 		if (total <= want)
 			break;
 		want = total + 16;	/* more appeared meanwhile: again */
 	}
-	if (json) {
+	for (i = 0; i < (uint32_t)n; i++)
+		e[i].name[MBX_NAME_MAX - 1] = '\0';
+	*out = e;
+	*count = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* list                                                                 */
+
+enum { L_NAME, L_SLOTS, L_SLOT_SIZE, L_OWNER, L_GROUP, L_MODE, L_PENDING,
+       L_ID, L_UID, L_GID, L_NCOLS };
+
+static const struct column list_cols[L_NCOLS] = {
+	[L_NAME] = { "NAME", false, true },
+	[L_SLOTS] = { "SLOTS", true, true },
+	[L_SLOT_SIZE] = { "SLOT-SIZE", true, true },
+	[L_OWNER] = { "OWNER", false, true },
+	[L_GROUP] = { "GROUP", false, true },
+	[L_MODE] = { "MODE", false, true },
+	[L_PENDING] = { "PENDING", true, true },
+	[L_ID] = { "ID", true, false },
+	[L_UID] = { "UID", true, false },
+	[L_GID] = { "GID", true, false },
+};
+
+static int cmd_list(int argc, char **argv)
+{
+	struct table t = { .cols = list_cols, .ncols = L_NCOLS };
+	struct mbx_box_entry *e;
+	char u[64], g[64], m[8];
+	uint32_t n, i;
+	int ret;
+
+	if (argc > 1)
+		return usage_error("list takes no argument ('%s')", argv[1]);
+	ret = table_select(&t, "list");
+	if (!ret)
+		ret = check_device();
+	if (ret)
+		return ret;
+	ret = list_boxes(&e, &n);
+	if (ret < 0) {
+		complain("list: %s", strerror(-ret));
+		return -ret == EACCES ? EXIT_PERM : EXIT_ERROR;
+	}
+	if (JSON) {
 		printf("{\"mailboxes\":[");
-		for (i = 0; i < (uint32_t)n; i++) {
-			e[i].name[MBX_NAME_MAX - 1] = '\0';
+		for (i = 0; i < n; i++) {
 			printf("%s{\"name\":", i ? "," : "");
 			json_str((char *)e[i].name);
 			printf(",\"slots\":%" PRIu32 ",\"slot_size\":%" PRIu32
-			       ",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32
-			       ",\"mode\":\"%04o\",\"pending\":%" PRIu32
+			       ",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32,
+			       e[i].nslots, e[i].slot_size, e[i].uid, e[i].gid);
+			json_name("user", fmt_user(u, sizeof(u), e[i].uid), e[i].uid);
+			json_name("group", fmt_group(g, sizeof(g), e[i].gid), e[i].gid);
+			printf(",\"mode\":\"%s\",\"pending\":%" PRIu32
 			       ",\"box_id\":%" PRIu64 "}",
-			       e[i].nslots, e[i].slot_size, e[i].uid, e[i].gid,
-			       e[i].mode, e[i].pending, (uint64_t)e[i].box_id);
+			       fmt_mode(m, sizeof(m), e[i].mode), e[i].pending,
+			       (uint64_t)e[i].box_id);
 		}
 		printf("]}\n");
-	} else {
-		printf("%-32s %8s %9s %6s %6s %5s %8s\n", "NAME", "SLOTS",
-		       "SLOT-SIZE", "UID", "GID", "MODE", "PENDING");
-		for (i = 0; i < (uint32_t)n; i++) {
-			e[i].name[MBX_NAME_MAX - 1] = '\0';
-			printf("%-32s %8" PRIu32 " %9" PRIu32 " %6" PRIu32
-			       " %6" PRIu32 " %05o %8" PRIu32 "\n",
-			       (char *)e[i].name, e[i].nslots, e[i].slot_size,
-			       e[i].uid, e[i].gid, e[i].mode, e[i].pending);
-		}
+		free(e);
+		return EXIT_OK;
 	}
+	for (i = 0; i < n; i++) {
+		char (*row)[72] = table_row(&t);
+
+		if (!row) {
+			complain("out of memory");
+			free(e);
+			return EXIT_ERROR;
+		}
+		cell(row, L_NAME, "%s", (char *)e[i].name);
+		cell(row, L_SLOTS, "%" PRIu32, e[i].nslots);
+		cell(row, L_SLOT_SIZE, "%" PRIu32, e[i].slot_size);
+		cell(row, L_OWNER, "%s", fmt_user(u, sizeof(u), e[i].uid));
+		cell(row, L_GROUP, "%s", fmt_group(g, sizeof(g), e[i].gid));
+		cell(row, L_MODE, "%s", fmt_mode(m, sizeof(m), e[i].mode));
+		cell(row, L_PENDING, "%" PRIu32, e[i].pending);
+		cell(row, L_ID, "%" PRIu64, (uint64_t)e[i].box_id);
+		cell(row, L_UID, "%" PRIu32, e[i].uid);
+		cell(row, L_GID, "%" PRIu32, e[i].gid);
+	}
+	table_print(&t);
 	free(e);
 	return EXIT_OK;
 }
 
 /* ------------------------------------------------------------------ */
 /* show                                                                 */
+
+enum { S_SLOT, S_STATE, S_OPCODE, S_CALL_ID, S_OWNER, S_CALLER, S_CALLEE,
+       S_DELIV, S_AGE, S_FLAGS, S_USER_DATA, S_LEN, S_REPLY_LEN, S_STATUS,
+       S_NCOLS };
+
+static const struct column show_cols[S_NCOLS] = {
+	[S_SLOT] = { "SLOT", true, true },
+	[S_STATE] = { "STATE", false, true },
+	[S_OPCODE] = { "OPCODE", true, true },
+	[S_CALL_ID] = { "CALL-ID", true, true },
+	[S_OWNER] = { "OWNER", true, true },
+	[S_CALLER] = { "CALLER", true, true },
+	[S_CALLEE] = { "CALLEE", true, true },
+	[S_DELIV] = { "DELIV", true, true },
+	[S_AGE] = { "AGE", true, true },
+	[S_FLAGS] = { "FLAGS", false, true },
+	[S_USER_DATA] = { "USER-DATA", true, false },
+	[S_LEN] = { "LEN", true, false },
+	[S_REPLY_LEN] = { "REPLY-LEN", true, false },
+	[S_STATUS] = { "STATUS", true, false },
+};
 
 static void show_slot_json(const struct mbx_slot_info *s, uint64_t now)
 {
@@ -506,41 +794,32 @@ static void show_slot_json(const struct mbx_slot_info *s, uint64_t now)
 
 static int cmd_show(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct table t = { .cols = show_cols, .ncols = S_NCOLS };
 	struct mbx_slot_info *info;
 	struct mbx_info_args bi;
 	struct mailbox mb;
 	uint32_t counts[MBX_STATE_REPLIED + 1] = { 0 }, i, shown = 0;
-	bool all = false, first = true;
+	bool all = opt.given & OPT_ALL, first = true;
+	char u[64], g[64], m[8];
 	uint64_t now;
-	int o, ret;
+	int ret;
 
-	while ((o = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		if (o == 'a')
-			all = true;
-		else if (o == 'j')
-			json = true;
-		else
-			return usage_error(NULL);
-	}
-	if (argc - optind != 1)
+	if (argc != 2)
 		return usage_error("show takes one mailbox name");
-	ret = check_name(argv[optind]);
+	ret = table_select(&t, "show");
+	if (!ret)
+		ret = check_name(argv[1]);
 	if (!ret)
 		ret = check_device();
 	if (!ret)
-		ret = open_box(&mb, argv[optind], MBX_ACCESS_READ);
+		ret = open_box(&mb, argv[1], MBX_ACCESS_READ);
 	if (ret)
 		return ret;
 	ret = mailbox_info(&mb, &bi);
 	if (!ret)
 		ret = read_slots(&mb, &info);
 	if (ret) {
-		ret = box_error(argv[optind], "inspect", -ret);
+		ret = box_error(argv[1], "inspect", -ret);
 		mailbox_close(&mb);
 		return ret;
 	}
@@ -548,17 +827,21 @@ static int cmd_show(int argc, char **argv)
 	for (i = 0; i < mb.nslots; i++)
 		if (info[i].state <= MBX_STATE_REPLIED)
 			counts[info[i].state]++;
+	fmt_user(u, sizeof(u), bi.out_uid);
+	fmt_group(g, sizeof(g), bi.out_gid);
+	fmt_mode(m, sizeof(m), bi.out_mode);
 
-	if (json) {
+	if (JSON) {
 		printf("{\"name\":");
 		json_str(mb.name);
 		printf(",\"slots\":%" PRIu32 ",\"slot_size\":%" PRIu32
-		       ",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32
-		       ",\"mode\":\"%04o\",\"reclaim_ns\":%" PRIu64
+		       ",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32,
+		       mb.nslots, mb.slot_size, bi.out_uid, bi.out_gid);
+		json_name("user", u, bi.out_uid);
+		json_name("group", g, bi.out_gid);
+		printf(",\"mode\":\"%s\",\"reclaim_ns\":%" PRIu64
 		       ",\"box_id\":%" PRIu64 ",\"now_ns\":%" PRIu64
-		       ",\"states\":{",
-		       mb.nslots, mb.slot_size, bi.out_uid, bi.out_gid,
-		       bi.out_mode, (uint64_t)bi.out_reclaim_ns,
+		       ",\"states\":{", m, (uint64_t)bi.out_reclaim_ns,
 		       (uint64_t)bi.out_box_id, now);
 		for (i = 0; i <= MBX_STATE_REPLIED; i++)
 			printf("%s\"%s\":%" PRIu32, i ? "," : "",
@@ -573,43 +856,58 @@ static int cmd_show(int argc, char **argv)
 			first = false;
 		}
 		printf("]}\n");
-	} else {
-		char age[16], fl[96], p1[12], p2[12], p3[12];
+		goto out;
+	}
 
+	/* -n and -r: the table alone, for scripts */
+	if (!(opt.given & (OPT_NOHEADINGS | OPT_RAW))) {
 		char rec[16];
 
 		printf("mailbox %s (id %" PRIu64 "): %" PRIu32 " slots of %" PRIu32
-		       " bytes, uid %" PRIu32 " gid %" PRIu32 " mode %04o, reclaim %s\n",
+		       " bytes, reclaim %s\nowner %s, group %s, mode %s\n",
 		       mb.name, (uint64_t)bi.out_box_id, mb.nslots,
-		       mb.slot_size, bi.out_uid, bi.out_gid, bi.out_mode,
+		       mb.slot_size,
 		       bi.out_reclaim_ns ? fmt_dur(rec, sizeof(rec),
-						   bi.out_reclaim_ns) : "never");
+						   bi.out_reclaim_ns) : "never",
+		       u, g, m);
 		printf("slots: %" PRIu32 " free, %" PRIu32 " owned, %" PRIu32
 		       " pending, %" PRIu32 " edit, %" PRIu32 " taken, %" PRIu32
 		       " replied\n\n", counts[MBX_STATE_FREE],
 		       counts[MBX_STATE_OWNED], counts[MBX_STATE_PENDING],
 		       counts[MBX_STATE_EDIT], counts[MBX_STATE_TAKEN],
 		       counts[MBX_STATE_REPLIED]);
-		printf("%6s %-8s %8s %10s %8s %8s %8s %5s %9s  %s\n", "SLOT",
-		       "STATE", "OPCODE", "CALL-ID", "OWNER", "CALLER",
-		       "CALLEE", "DELIV", "AGE", "FLAGS");
-		for (i = 0; i < mb.nslots; i++) {
-			const struct mbx_slot_info *s = &info[i];
-			uint64_t a = slot_age(s, now);
+	}
+	for (i = 0; i < mb.nslots; i++) {
+		const struct mbx_slot_info *s = &info[i];
+		uint64_t a = slot_age(s, now);
+		char d[16], fl[96], (*row)[72];
 
-			if (!all && s->state == MBX_STATE_FREE)
-				continue;
-			shown++;
-			printf("%6" PRIu32 " %-8s %8" PRIu32 " %10" PRIu64
-			       " %8s %8s %8s %5" PRIu32 " %9s  %s\n", s->slot,
-			       state_name(s->state), s->opcode,
-			       (uint64_t)s->call_id, fmt_pid(p1, sizeof(p1), s->owner_pid),
-			       fmt_pid(p2, sizeof(p2), s->caller_pid),
-			       fmt_pid(p3, sizeof(p3), s->callee_pid),
-			       s->delivery,
-			       a ? fmt_dur(age, sizeof(age), a) : "-",
-			       fmt_flags(fl, sizeof(fl), s->flags));
+		if (!all && s->state == MBX_STATE_FREE)
+			continue;
+		row = table_row(&t);
+		if (!row) {
+			complain("out of memory");
+			ret = EXIT_ERROR;
+			goto out;
 		}
+		shown++;
+		cell(row, S_SLOT, "%" PRIu32, s->slot);
+		cell(row, S_STATE, "%s", state_name(s->state));
+		cell(row, S_OPCODE, "%" PRIu32, s->opcode);
+		cell(row, S_CALL_ID, "%" PRIu64, (uint64_t)s->call_id);
+		fmt_pid(row[S_OWNER], sizeof(row[S_OWNER]), s->owner_pid);
+		fmt_pid(row[S_CALLER], sizeof(row[S_CALLER]), s->caller_pid);
+		fmt_pid(row[S_CALLEE], sizeof(row[S_CALLEE]), s->callee_pid);
+		cell(row, S_DELIV, "%" PRIu32, s->delivery);
+		cell(row, S_AGE, "%s", a ? fmt_dur(d, sizeof(d), a) : "-");
+		cell(row, S_FLAGS, "%s", fmt_flags(fl, sizeof(fl), s->flags));
+		cell(row, S_USER_DATA, "%" PRIu64, (uint64_t)s->user_data);
+		cell(row, S_LEN, "%" PRIu32, s->len);
+		cell(row, S_REPLY_LEN, "%" PRIu32, s->reply_len);
+		cell(row, S_STATUS, "%" PRId32, s->status);
+	}
+	table_print(&t);
+	if (!(opt.given & (OPT_NOHEADINGS | OPT_RAW))) {
 		if (!all && counts[MBX_STATE_FREE])
 			printf("(%" PRIu32 " free slot%s not shown: --all shows them)\n",
 			       counts[MBX_STATE_FREE],
@@ -617,50 +915,244 @@ static int cmd_show(int argc, char **argv)
 		else if (!shown)
 			printf("(no slot)\n");
 	}
+out:
 	free(info);
 	mailbox_close(&mb);
-	return EXIT_OK;
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
 /* stats                                                                */
 
+struct box_stats {
+	char name[MBX_NAME_MAX];
+	uint32_t nslots, slot_size;
+	struct mbx_info_args info;
+	struct mbx_stats_args st;
+};
+
+/* Identity and counters of mailbox @name; an exit code. */
+static int read_stats(const char *name, struct box_stats *b, bool quiet)
+{
+	struct mailbox mb;
+	int ret;
+
+	ret = mailbox_open(&mb, name, MBX_ACCESS_READ, MBX_OPEN_CLOEXEC);
+	if (ret < 0)
+		return quiet ? EXIT_NO_MAILBOX : box_error(name, "open", -ret);
+	ret = mailbox_info(&mb, &b->info);
+	if (!ret)
+		ret = mailbox_stats(&mb, &b->st);
+	if (!ret) {
+		snprintf(b->name, sizeof(b->name), "%s", mb.name);
+		b->nslots = mb.nslots;
+		b->slot_size = mb.slot_size;
+	}
+	mailbox_close(&mb);
+	if (ret)
+		return quiet ? EXIT_ERROR : box_error(name, "stats of", -ret);
+	return EXIT_OK;
+}
+
+/* A label value of the exposition format: \, " and newline escaped. */
+static void prom_label(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			printf("\\n");
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+enum prom_value {
+	P_SLOTS, P_SLOT_SIZE, P_SESSIONS, P_SUBMITTED, P_TAKEN, P_COMPLETED,
+	P_CANCELLED, P_REDELIVERED, P_OWNER_DIED, P_RECLAIMED, P_FREE,
+	P_OWNED, P_PENDING, P_TAKEN_NOW, P_REPLIED, P_OLDEST, P_MAX_WAIT,
+};
+
+static const struct {
+	const char *name, *type, *help;
+	enum prom_value v;
+} prom_metrics[] = {
+	{ "mbx_slots", "gauge", "Slots of the mailbox.", P_SLOTS },
+	{ "mbx_slot_size_bytes", "gauge", "Bytes of each slot in each plane.", P_SLOT_SIZE },
+	{ "mbx_sessions", "gauge", "Sessions (open file descriptions) on the mailbox.", P_SESSIONS },
+	{ "mbx_calls_submitted_total", "counter", "Calls submitted since the mailbox was created.", P_SUBMITTED },
+	{ "mbx_calls_taken_total", "counter", "Takes of calls by callees; a redelivered call counts again.", P_TAKEN },
+	{ "mbx_calls_completed_total", "counter", "Calls answered, other than cancelled ones.", P_COMPLETED },
+	{ "mbx_calls_cancelled_total", "counter", "Calls answered as cancelled.", P_CANCELLED },
+	{ "mbx_calls_redelivered_total", "counter", "Calls put back after their callee died.", P_REDELIVERED },
+	{ "mbx_owner_died_total", "counter", "Slots or calls whose holder died with them.", P_OWNER_DIED },
+	{ "mbx_replies_reclaimed_total", "counter", "Orphaned replies freed.", P_RECLAIMED },
+	{ "mbx_free_slots", "gauge", "Slots free now.", P_FREE },
+	{ "mbx_owned_slots", "gauge", "Slots owned (a call being written, or a reply read) now.", P_OWNED },
+	{ "mbx_pending_calls", "gauge", "Calls submitted and not taken yet.", P_PENDING },
+	{ "mbx_taken_calls", "gauge", "Calls taken by a callee and not answered yet.", P_TAKEN_NOW },
+	{ "mbx_replied_calls", "gauge", "Calls answered and not collected yet.", P_REPLIED },
+	{ "mbx_oldest_pending_seconds", "gauge", "Age of the oldest pending call (0: none).", P_OLDEST },
+	{ "mbx_max_wait_seconds", "gauge", "Longest wait from submit to take since the mailbox was created.", P_MAX_WAIT },
+};
+
+static void prom_value(const struct box_stats *b, enum prom_value v)
+{
+	const struct mbx_stats_args *st = &b->st;
+	uint64_t u = 0;
+
+	switch (v) {
+	case P_OLDEST:
+		printf("%.9f", st->out_pending ? st->out_oldest_pending_ns / 1e9 : 0.0);
+		return;
+	case P_MAX_WAIT:
+		printf("%.9f", st->out_max_wait_ns / 1e9);
+		return;
+	case P_SLOTS: u = b->nslots; break;
+	case P_SLOT_SIZE: u = b->slot_size; break;
+	case P_SESSIONS: u = st->out_sessions; break;
+	case P_SUBMITTED: u = st->out_submitted; break;
+	case P_TAKEN: u = st->out_taken; break;
+	case P_COMPLETED: u = st->out_completed; break;
+	case P_CANCELLED: u = st->out_cancelled; break;
+	case P_REDELIVERED: u = st->out_redelivered; break;
+	case P_OWNER_DIED: u = st->out_owner_died; break;
+	case P_RECLAIMED: u = st->out_reclaimed; break;
+	case P_FREE: u = st->out_free; break;
+	case P_OWNED: u = st->out_owned; break;
+	case P_PENDING: u = st->out_pending; break;
+	case P_TAKEN_NOW: u = st->out_taken_now; break;
+	case P_REPLIED: u = st->out_replied; break;
+	}
+	printf("%" PRIu64, u);
+}
+
+/*
+ * The text exposition format (version 0.0.4): each family's HELP and TYPE
+ * once, then its samples, one per mailbox, labelled with its name; the
+ * identity in mbx_mailbox_info's labels. For node_exporter's textfile
+ * collector: write to a temporary file and rename it into place.
+ */
+static void prometheus(const struct box_stats *b, uint32_t n)
+{
+	char u[64], g[64], m[8], id[24];
+	uint32_t i;
+	size_t k;
+
+	printf("# HELP mbx_mailbox_info A mailbox of /dev/mailbox; its identity in the labels.\n"
+	       "# TYPE mbx_mailbox_info gauge\n");
+	for (i = 0; i < n; i++) {
+		printf("mbx_mailbox_info{mailbox=");
+		prom_label(b[i].name);
+		snprintf(id, sizeof(id), "%" PRIu64, (uint64_t)b[i].info.out_box_id);
+		printf(",box_id=");
+		prom_label(id);
+		printf(",owner=");
+		prom_label(fmt_user(u, sizeof(u), b[i].info.out_uid));
+		printf(",group=");
+		prom_label(fmt_group(g, sizeof(g), b[i].info.out_gid));
+		printf(",mode=");
+		prom_label(fmt_mode(m, sizeof(m), b[i].info.out_mode));
+		printf("} 1\n");
+	}
+	for (k = 0; k < sizeof(prom_metrics) / sizeof(prom_metrics[0]); k++) {
+		printf("# HELP %s %s\n# TYPE %s %s\n", prom_metrics[k].name,
+		       prom_metrics[k].help, prom_metrics[k].name,
+		       prom_metrics[k].type);
+		for (i = 0; i < n; i++) {
+			printf("%s{mailbox=", prom_metrics[k].name);
+			prom_label(b[i].name);
+			printf("} ");
+			prom_value(&b[i], prom_metrics[k].v);
+			putchar('\n');
+		}
+	}
+}
+
+static int cmd_prometheus(int argc, char **argv)
+{
+	struct mbx_box_entry *e = NULL;
+	struct box_stats *b;
+	uint32_t n = argc - 1, i, got = 0;
+	int k, ret;
+
+	for (k = 1; k < argc; k++) {
+		ret = check_name(argv[k]);
+		if (ret)
+			return ret;
+	}
+	ret = check_device();
+	if (ret)
+		return ret;
+	if (argc == 1) {
+		ret = list_boxes(&e, &n);
+		if (ret < 0) {
+			complain("list: %s", strerror(-ret));
+			return -ret == EACCES ? EXIT_PERM : EXIT_ERROR;
+		}
+	}
+	b = calloc(n ? n : 1, sizeof(*b));
+	if (!b) {
+		free(e);
+		complain("out of memory");
+		return EXIT_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		/* every mailbox: one destroyed since the list is left out */
+		if (e) {
+			if (!read_stats((char *)e[i].name, &b[got], true))
+				got++;
+			continue;
+		}
+		ret = read_stats(argv[i + 1], &b[got++], false);
+		if (ret) {
+			free(b);
+			return ret;
+		}
+	}
+	prometheus(b, got);
+	free(b);
+	free(e);
+	return EXIT_OK;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct mbx_stats_args st;
-	struct mailbox mb;
-	char d1[16], d2[16];
-	int o, ret;
+	struct box_stats b;
+	char d1[16], d2[16], u[64], g[64], m[8];
+	const struct mbx_stats_args *st = &b.st;
+	int ret;
 
-	while ((o = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		if (o == 'j')
-			json = true;
-		else
-			return usage_error(NULL);
+	if (opt.given & OPT_PROMETHEUS) {
+		if (JSON)
+			return usage_error("--json and --prometheus: choose one");
+		return cmd_prometheus(argc, argv);
 	}
-	if (argc - optind != 1)
-		return usage_error("stats takes one mailbox name");
-	ret = check_name(argv[optind]);
+	if (argc != 2)
+		return usage_error("stats takes one mailbox name (or --prometheus and any number)");
+	ret = check_name(argv[1]);
 	if (!ret)
 		ret = check_device();
 	if (!ret)
-		ret = open_box(&mb, argv[optind], MBX_ACCESS_READ);
+		ret = read_stats(argv[1], &b, false);
 	if (ret)
 		return ret;
-	ret = mailbox_stats(&mb, &st);
-	if (ret) {
-		ret = box_error(argv[optind], "stats of", -ret);
-		mailbox_close(&mb);
-		return ret;
-	}
-	if (json) {
+	fmt_user(u, sizeof(u), b.info.out_uid);
+	fmt_group(g, sizeof(g), b.info.out_gid);
+	fmt_mode(m, sizeof(m), b.info.out_mode);
+	if (JSON) {
 		printf("{\"name\":");
-		json_str(mb.name);
-		printf(",\"slots\":%" PRIu32 ",\"sessions\":%" PRIu32
+		json_str(b.name);
+		printf(",\"box_id\":%" PRIu64 ",\"slots\":%" PRIu32
+		       ",\"slot_size\":%" PRIu32 ",\"uid\":%" PRIu32
+		       ",\"gid\":%" PRIu32, (uint64_t)b.info.out_box_id,
+		       b.nslots, b.slot_size, b.info.out_uid, b.info.out_gid);
+		json_name("user", u, b.info.out_uid);
+		json_name("group", g, b.info.out_gid);
+		printf(",\"mode\":\"%s\",\"reclaim_ns\":%" PRIu64
+		       ",\"sessions\":%" PRIu32
 		       ",\"submitted\":%llu,\"taken\":%llu,\"completed\":%llu"
 		       ",\"cancelled\":%llu,\"redelivered\":%llu"
 		       ",\"owner_died\":%llu,\"reclaimed\":%llu"
@@ -668,55 +1160,71 @@ static int cmd_stats(int argc, char **argv)
 		       ",\"free\":%" PRIu32 ",\"owned\":%" PRIu32
 		       ",\"pending\":%" PRIu32 ",\"taken_now\":%" PRIu32
 		       ",\"replied\":%" PRIu32 "}\n",
-		       mb.nslots, st.out_sessions,
-		       (unsigned long long)st.out_submitted,
-		       (unsigned long long)st.out_taken,
-		       (unsigned long long)st.out_completed,
-		       (unsigned long long)st.out_cancelled,
-		       (unsigned long long)st.out_redelivered,
-		       (unsigned long long)st.out_owner_died,
-		       (unsigned long long)st.out_reclaimed,
-		       (unsigned long long)st.out_max_wait_ns,
-		       (unsigned long long)st.out_oldest_pending_ns,
-		       st.out_free, st.out_owned, st.out_pending,
-		       st.out_taken_now, st.out_replied);
-	} else {
-		printf("mailbox %s: %" PRIu32 " slots, %" PRIu32 " session%s open\n",
-		       mb.name, mb.nslots, st.out_sessions,
-		       st.out_sessions == 1 ? "" : "s");
-		printf("  submitted       %12llu\n", (unsigned long long)st.out_submitted);
-		printf("  taken           %12llu\n", (unsigned long long)st.out_taken);
-		printf("  completed       %12llu\n", (unsigned long long)st.out_completed);
-		printf("  cancelled       %12llu\n", (unsigned long long)st.out_cancelled);
-		printf("  redelivered     %12llu\n", (unsigned long long)st.out_redelivered);
-		printf("  owner died      %12llu\n", (unsigned long long)st.out_owner_died);
-		printf("  reclaimed       %12llu\n", (unsigned long long)st.out_reclaimed);
-		printf("  longest wait    %12s  (submit to take, since creation)\n",
-		       fmt_dur(d1, sizeof(d1), st.out_max_wait_ns));
-		printf("  oldest pending  %12s\n",
-		       st.out_pending ? fmt_dur(d2, sizeof(d2),
-						st.out_oldest_pending_ns) : "-");
-		printf("  now             %" PRIu32 " free, %" PRIu32 " owned, %" PRIu32
-		       " pending, %" PRIu32 " taken, %" PRIu32 " replied\n",
-		       st.out_free, st.out_owned, st.out_pending,
-		       st.out_taken_now, st.out_replied);
+		       m, (uint64_t)b.info.out_reclaim_ns, st->out_sessions,
+		       (unsigned long long)st->out_submitted,
+		       (unsigned long long)st->out_taken,
+		       (unsigned long long)st->out_completed,
+		       (unsigned long long)st->out_cancelled,
+		       (unsigned long long)st->out_redelivered,
+		       (unsigned long long)st->out_owner_died,
+		       (unsigned long long)st->out_reclaimed,
+		       (unsigned long long)st->out_max_wait_ns,
+		       (unsigned long long)st->out_oldest_pending_ns,
+		       st->out_free, st->out_owned, st->out_pending,
+		       st->out_taken_now, st->out_replied);
+		return EXIT_OK;
 	}
-	mailbox_close(&mb);
+	printf("mailbox %s (id %" PRIu64 "): %" PRIu32 " slots of %" PRIu32
+	       " bytes, %" PRIu32 " session%s open\nowner %s, group %s, mode %s\n",
+	       b.name, (uint64_t)b.info.out_box_id, b.nslots, b.slot_size,
+	       st->out_sessions, st->out_sessions == 1 ? "" : "s", u, g, m);
+	printf("  submitted       %12llu\n", (unsigned long long)st->out_submitted);
+	printf("  taken           %12llu\n", (unsigned long long)st->out_taken);
+	printf("  completed       %12llu\n", (unsigned long long)st->out_completed);
+	printf("  cancelled       %12llu\n", (unsigned long long)st->out_cancelled);
+	printf("  redelivered     %12llu\n", (unsigned long long)st->out_redelivered);
+	printf("  owner died      %12llu\n", (unsigned long long)st->out_owner_died);
+	printf("  reclaimed       %12llu\n", (unsigned long long)st->out_reclaimed);
+	printf("  longest wait    %12s  (submit to take, since creation)\n",
+	       fmt_dur(d1, sizeof(d1), st->out_max_wait_ns));
+	printf("  oldest pending  %12s\n",
+	       st->out_pending ? fmt_dur(d2, sizeof(d2),
+					 st->out_oldest_pending_ns) : "-");
+	printf("  now             %" PRIu32 " free, %" PRIu32 " owned, %" PRIu32
+	       " pending, %" PRIu32 " taken, %" PRIu32 " replied\n",
+	       st->out_free, st->out_owned, st->out_pending,
+	       st->out_taken_now, st->out_replied);
 	return EXIT_OK;
 }
 
 /* ------------------------------------------------------------------ */
 /* watch                                                                */
 
+/*
+ * Two ways a call goes wrong, told apart: a call taken and held for the
+ * threshold or longer is "stuck" (its callee is slow or hung); a call
+ * pending for the threshold or longer is "waiting" (no callee takes this
+ * mailbox's calls, or too few).
+ */
 struct watched {
 	const char *name;
 	struct mailbox mb;
 	struct mbx_stats_args st, prev;
 	bool have_prev;
 	struct mbx_slot_info *info;
-	uint32_t nstuck;
+	uint32_t nstuck, nwaiting;
 	char error[96];
 };
+
+static bool is_stuck(const struct mbx_slot_info *s, uint64_t now, uint64_t t)
+{
+	return s->state == MBX_STATE_TAKEN && slot_age(s, now) >= t;
+}
+
+static bool is_waiting(const struct mbx_slot_info *s, uint64_t now, uint64_t t)
+{
+	return s->state == MBX_STATE_PENDING && slot_age(s, now) >= t;
+}
 
 static volatile sig_atomic_t stop_signal;
 static struct termios saved_tio;
@@ -789,6 +1297,7 @@ static void line(bool ansi, int cols, const char *on, const char *fmt, ...)
 		printf("%s\n", buf);
 }
 
+
 static void sample(struct watched *w, uint64_t stuck_ns, uint64_t now)
 {
 	int ret;
@@ -798,6 +1307,7 @@ static void sample(struct watched *w, uint64_t stuck_ns, uint64_t now)
 	w->have_prev = !w->error[0] && w->st.size;
 	w->error[0] = '\0';
 	w->nstuck = 0;
+	w->nwaiting = 0;
 	ret = mailbox_stats(&w->mb, &w->st);
 	free(w->info);
 	w->info = NULL;
@@ -808,13 +1318,13 @@ static void sample(struct watched *w, uint64_t stuck_ns, uint64_t now)
 		w->st.size = 0;
 		return;
 	}
-	for (i = 0; i < w->mb.nslots; i++)
-		if (w->info[i].state == MBX_STATE_TAKEN &&
-		    slot_age(&w->info[i], now) >= stuck_ns)
-			w->nstuck++;
+	for (i = 0; i < w->mb.nslots; i++) {
+		w->nstuck += is_stuck(&w->info[i], now, stuck_ns);
+		w->nwaiting += is_waiting(&w->info[i], now, stuck_ns);
+	}
 }
 
-/* Calls per second in at most 8 columns. */
+/* Calls per second in at most 7 columns. */
 static void fmt_rate(char *buf, size_t len, double r)
 {
 	if (r < 100)
@@ -822,15 +1332,38 @@ static void fmt_rate(char *buf, size_t len, double r)
 	else if (r < 1e7)
 		snprintf(buf, len, "%.0f", r);
 	else
-		snprintf(buf, len, "%.2e", r);
+		snprintf(buf, len, "%.1e", r);
+}
+
+static void json_calls(const struct watched *w, uint64_t now, uint64_t t,
+		       bool (*which)(const struct mbx_slot_info *, uint64_t, uint64_t),
+		       const char *age_key)
+{
+	bool first = true;
+	uint32_t i;
+
+	putchar('[');
+	for (i = 0; i < w->mb.nslots; i++) {
+		const struct mbx_slot_info *s = &w->info[i];
+
+		if (!which(s, now, t))
+			continue;
+		printf("%s{\"slot\":%" PRIu32 ",\"call_id\":%" PRIu64
+		       ",\"opcode\":%" PRIu32 ",\"caller_pid\":%" PRIu32
+		       ",\"callee_pid\":%" PRIu32 ",\"%s\":%" PRIu64
+		       ",\"delivery\":%" PRIu32 "}",
+		       first ? "" : ",", s->slot, (uint64_t)s->call_id,
+		       s->opcode, s->caller_pid, s->callee_pid, age_key,
+		       slot_age(s, now), s->delivery);
+		first = false;
+	}
+	putchar(']');
 }
 
 static void frame_json(struct watched *ws, int n, uint64_t now, double dt,
 		       uint64_t stuck_ns)
 {
 	int k;
-	uint32_t i;
-	bool first;
 
 	printf("{\"now_ns\":%" PRIu64 ",\"interval_s\":%.3f,\"stuck_ns\":%" PRIu64
 	       ",\"mailboxes\":[", now, dt, stuck_ns);
@@ -854,29 +1387,17 @@ static void frame_json(struct watched *ws, int n, uint64_t now, double dt,
 		printf(",\"submitted\":%llu,\"completed\":%llu,\"pending\":%" PRIu32
 		       ",\"taken\":%" PRIu32 ",\"replied\":%" PRIu32
 		       ",\"free\":%" PRIu32 ",\"oldest_pending_ns\":%llu"
-		       ",\"max_wait_ns\":%llu,\"stuck\":[",
+		       ",\"max_wait_ns\":%llu,\"stuck\":",
 		       (unsigned long long)w->st.out_submitted,
 		       (unsigned long long)w->st.out_completed,
 		       w->st.out_pending, w->st.out_taken_now,
 		       w->st.out_replied, w->st.out_free,
 		       (unsigned long long)w->st.out_oldest_pending_ns,
 		       (unsigned long long)w->st.out_max_wait_ns);
-		first = true;
-		for (i = 0; i < w->mb.nslots; i++) {
-			const struct mbx_slot_info *s = &w->info[i];
-			uint64_t a = slot_age(s, now);
-
-			if (s->state != MBX_STATE_TAKEN || a < stuck_ns)
-				continue;
-			printf("%s{\"slot\":%" PRIu32 ",\"call_id\":%" PRIu64
-			       ",\"opcode\":%" PRIu32 ",\"callee_pid\":%" PRIu32
-			       ",\"held_ns\":%" PRIu64 ",\"delivery\":%" PRIu32 "}",
-			       first ? "" : ",", s->slot, (uint64_t)s->call_id,
-			       s->opcode,
-			       s->callee_pid, a, s->delivery);
-			first = false;
-		}
-		printf("]}");
+		json_calls(w, now, stuck_ns, is_stuck, "held_ns");
+		printf(",\"waiting\":");
+		json_calls(w, now, stuck_ns, is_waiting, "waited_ns");
+		putchar('}');
 	}
 	printf("]}\n");
 }
@@ -887,7 +1408,7 @@ static void frame_text(struct watched *ws, int n, uint64_t now, double dt,
 	static const char *const hi = "\033[1;37;41m";	/* white on red */
 	static const char *const bold = "\033[1m";
 	char d1[16], d2[16], d3[16], r1[16], r2[16], p[12];
-	int rows, cols, used, k, total_stuck = 0, listed = 0, nw = 7;
+	int rows, cols, used, k, total = 0, listed = 0, nw = 7;
 	time_t wall = time(NULL);
 	char clock[16];
 	uint32_t i;
@@ -907,11 +1428,11 @@ static void frame_text(struct watched *ws, int n, uint64_t now, double dt,
 	for (k = 0; k < n; k++)
 		if ((int)strlen(ws[k].name) > nw)
 			nw = strlen(ws[k].name);
-	if (cols && nw > cols - 66)
-		nw = cols - 66 > 7 ? cols - 66 : 7;
-	line(ansi, cols, bold, "%-*s %8s %8s %7s %5s %5s %5s %7s %7s %5s",
+	if (cols && nw > cols - 72)
+		nw = cols - 72 > 7 ? cols - 72 : 7;
+	line(ansi, cols, bold, "%-*s %7s %7s %7s %5s %5s %5s %7s %7s %7s %5s",
 	     nw, "MAILBOX", "CALLS/S", "DONE/S", "PENDING", "TAKEN", "REPLY",
-	     "FREE", "OLDEST", "MAXWAIT", "STUCK");
+	     "FREE", "OLDEST", "MAXWAIT", "WAITING", "STUCK");
 	used = 4;
 	for (k = 0; k < n; k++) {
 		struct watched *w = &ws[k];
@@ -931,54 +1452,57 @@ static void frame_text(struct watched *ws, int n, uint64_t now, double dt,
 			snprintf(r1, sizeof(r1), "-");
 			snprintf(r2, sizeof(r2), "-");
 		}
-		line(ansi, cols, w->nstuck ? hi : NULL,
-		     "%-*.*s %8s %8s %7" PRIu32 " %5" PRIu32 " %5" PRIu32
-		     " %5" PRIu32 " %7s %7s %5" PRIu32,
+		line(ansi, cols, w->nstuck || w->nwaiting ? hi : NULL,
+		     "%-*.*s %7s %7s %7" PRIu32 " %5" PRIu32 " %5" PRIu32
+		     " %5" PRIu32 " %7s %7s %7" PRIu32 " %5" PRIu32,
 		     nw, nw, w->name, r1, r2, w->st.out_pending, w->st.out_taken_now,
 		     w->st.out_replied, w->st.out_free,
 		     w->st.out_pending ? fmt_dur(d1, sizeof(d1),
 						 w->st.out_oldest_pending_ns) : "-",
-		     fmt_dur(d2, sizeof(d2), w->st.out_max_wait_ns), w->nstuck);
+		     fmt_dur(d2, sizeof(d2), w->st.out_max_wait_ns), w->nwaiting,
+		     w->nstuck);
 		used++;
-		total_stuck += w->nstuck;
+		total += w->nstuck + w->nwaiting;
 	}
 	line(ansi, cols, NULL, "");
 	used++;
-	if (!total_stuck) {
-		line(ansi, cols, NULL, "no stuck call (taken and held %s or longer)",
+	if (!total) {
+		line(ansi, cols, NULL, "no stuck call (taken and held %s or longer), none waiting untaken",
 		     fmt_dur(d1, sizeof(d1), stuck_ns));
-	} else {
-		line(ansi, cols, bold, "stuck calls: taken, held %s or longer",
-		     fmt_dur(d1, sizeof(d1), stuck_ns));
-		line(ansi, cols, bold, "%-*s %6s %10s %8s %8s %9s %5s",
-		     nw, "MAILBOX", "SLOT", "CALL-ID", "OPCODE", "CALLEE", "HELD",
-		     "DELIV");
-		used += 3;
-		for (k = 0; k < n; k++) {
-			struct watched *w = &ws[k];
+		goto done;
+	}
+	line(ansi, cols, bold, "calls %s or older: WAITING not taken by any callee, STUCK taken, not answered",
+	     fmt_dur(d1, sizeof(d1), stuck_ns));
+	line(ansi, cols, bold, "%-*s %-7s %6s %10s %8s %8s %8s %9s %5s",
+	     nw, "MAILBOX", "KIND", "SLOT", "CALL-ID", "OPCODE", "CALLER",
+	     "CALLEE", "FOR", "DELIV");
+	used += 3;
+	for (k = 0; k < n; k++) {
+		struct watched *w = &ws[k];
 
-			for (i = 0; w->info && i < w->mb.nslots; i++) {
-				const struct mbx_slot_info *s = &w->info[i];
-				uint64_t a = slot_age(s, now);
+		for (i = 0; w->info && i < w->mb.nslots; i++) {
+			const struct mbx_slot_info *s = &w->info[i];
+			bool stuck = is_stuck(s, now, stuck_ns);
+			char p2[12];
 
-				if (s->state != MBX_STATE_TAKEN || a < stuck_ns)
-					continue;
-				if (ansi && used >= rows - 1 &&
-				    listed < total_stuck) {
-					line(ansi, cols, NULL, "... %d more",
-					     total_stuck - listed);
-					goto done;
-				}
-				line(ansi, cols, hi,
-				     "%-*.*s %6" PRIu32 " %10" PRIu64 " %8" PRIu32
-				     " %8s %9s %5" PRIu32, nw, nw, w->name,
-				     s->slot,
-				     (uint64_t)s->call_id, s->opcode,
-				     fmt_pid(p, sizeof(p), s->callee_pid),
-				     fmt_dur(d3, sizeof(d3), a), s->delivery);
-				used++;
-				listed++;
+			if (!stuck && !is_waiting(s, now, stuck_ns))
+				continue;
+			if (ansi && used >= rows - 1 && listed < total) {
+				line(ansi, cols, NULL, "... %d more",
+				     total - listed);
+				goto done;
 			}
+			line(ansi, cols, hi,
+			     "%-*.*s %-7s %6" PRIu32 " %10" PRIu64 " %8" PRIu32
+			     " %8s %8s %9s %5" PRIu32, nw, nw, w->name,
+			     stuck ? "STUCK" : "WAITING", s->slot,
+			     (uint64_t)s->call_id, s->opcode,
+			     fmt_pid(p2, sizeof(p2), s->caller_pid),
+			     fmt_pid(p, sizeof(p), s->callee_pid),
+			     fmt_dur(d3, sizeof(d3), slot_age(s, now)),
+			     s->delivery);
+			used++;
+			listed++;
 		}
 	}
 done:
@@ -989,59 +1513,17 @@ done:
 
 static int cmd_watch(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "stuck-ms", required_argument, NULL, 's' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "ansi", no_argument, NULL, 'A' },
-		{ "plain", no_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t interval_ms = 1000, stuck_ms = 1000, iterations = 0, it;
 	struct watched *ws;
 	struct sigaction sa;
 	sigset_t block, orig;
-	int ansi = -1, o, n, k, ret = EXIT_OK;
-	uint64_t t_prev = 0;
+	uint64_t stuck_ns = opt.stuck_ms * 1000000ULL, t_prev = 0, it;
+	int ansi = opt.ansi, n = argc - 1, k, ret;
 	bool keys;
 
-	while ((o = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		switch (o) {
-		case 'i':
-			if (!parse_u64(optarg, 10, 3600000, 10, &interval_ms))
-				return usage_error("--interval: '%s' is not a number of milliseconds in 10..3600000",
-						   optarg);
-			break;
-		case 's':
-			if (!parse_u64(optarg, 0, UINT64_MAX / 1000000, 10,
-				       &stuck_ms))
-				return usage_error("--stuck-ms: '%s' is not a number of milliseconds",
-						   optarg);
-			break;
-		case 'n':
-			if (!parse_u64(optarg, 1, UINT32_MAX, 10, &iterations))
-				return usage_error("--iterations: '%s' is not a positive number",
-						   optarg);
-			break;
-		case 'A':
-			ansi = 1;
-			break;
-		case 'P':
-			ansi = 0;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			return usage_error(NULL);
-		}
-	}
-	n = argc - optind;
 	if (n < 1)
 		return usage_error("watch takes one or more mailbox names");
 	for (k = 0; k < n; k++) {
-		ret = check_name(argv[optind + k]);
+		ret = check_name(argv[1 + k]);
 		if (ret)
 			return ret;
 	}
@@ -1054,7 +1536,7 @@ static int cmd_watch(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	for (k = 0; k < n; k++) {
-		ws[k].name = argv[optind + k];
+		ws[k].name = argv[1 + k];
 		ret = open_box(&ws[k].mb, ws[k].name, MBX_ACCESS_READ);
 		if (ret) {
 			while (k--)
@@ -1064,8 +1546,8 @@ static int cmd_watch(int argc, char **argv)
 		}
 	}
 	if (ansi < 0)
-		ansi = !json && isatty(STDOUT_FILENO);
-	if (json)
+		ansi = !JSON && isatty(STDOUT_FILENO);
+	if (JSON)
 		ansi = 0;
 
 	/*
@@ -1094,22 +1576,22 @@ static int cmd_watch(int argc, char **argv)
 	}
 	atexit(restore_terminal);
 
-	for (it = 0; !iterations || it < iterations; it++) {
+	for (it = 0; !opt.iterations || it < opt.iterations; it++) {
 		uint64_t now = now_ns(), deadline;
 		double dt = t_prev ? (now - t_prev) / 1e9 : 0;
 
 		for (k = 0; k < n; k++)
-			sample(&ws[k], stuck_ms * 1000000ULL, now);
-		if (json)
-			frame_json(ws, n, now, dt, stuck_ms * 1000000ULL);
+			sample(&ws[k], stuck_ns, now);
+		if (JSON)
+			frame_json(ws, n, now, dt, stuck_ns);
 		else
-			frame_text(ws, n, now, dt, stuck_ms * 1000000ULL,
-				   interval_ms, ansi);
+			frame_text(ws, n, now, dt, stuck_ns, opt.interval_ms,
+				   ansi);
 		fflush(stdout);
 		t_prev = now;
-		if (iterations && it + 1 == iterations)
+		if (opt.iterations && it + 1 == opt.iterations)
 			break;
-		deadline = now + interval_ms * 1000000ULL;
+		deadline = now + opt.interval_ms * 1000000ULL;
 		/* Wait for the next frame, a key or a signal. */
 		for (;;) {
 			struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
@@ -1153,61 +1635,23 @@ out:
 
 static int cmd_create(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "slots", required_argument, NULL, 'n' },
-		{ "slot-size", required_argument, NULL, 's' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "reclaim-ms", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t nslots = 0, slot_size = 0, mode = 0660, reclaim_ms = 0;
 	struct mbx_api_args api;
 	struct mailbox mb;
 	const char *name;
-	int o, ret;
+	int ret;
 
-	while ((o = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		switch (o) {
-		case 'n':
-			if (!parse_u64(optarg, 1, UINT32_MAX, 10, &nslots))
-				return usage_error("--slots: '%s' is not a positive number",
-						   optarg);
-			break;
-		case 's':
-			if (!parse_size(optarg, &slot_size) ||
-			    slot_size % MBX_SLOT_ALIGN)
-				return usage_error("--slot-size: '%s' is not a positive multiple of %d bytes",
-						   optarg, MBX_SLOT_ALIGN);
-			break;
-		case 'm':
-			/* r and w for owner, group and other: no x. */
-			if (!parse_u64(optarg, 0, 0666, 8, &mode) ||
-			    (mode & ~0666ULL))
-				return usage_error("--mode: '%s' is not an octal mode of r and w bits (at most 0666)",
-						   optarg);
-			break;
-		case 'r':
-			if (!parse_u64(optarg, 0, UINT64_MAX / 1000000, 10,
-				       &reclaim_ms))
-				return usage_error("--reclaim-ms: '%s' is not a number of milliseconds",
-						   optarg);
-			break;
-		default:
-			return usage_error(NULL);
-		}
-	}
-	if (argc - optind != 1)
+	if (argc != 2)
 		return usage_error("create takes one mailbox name");
-	name = argv[optind];
-	if (!nslots || !slot_size)
+	name = argv[1];
+	if (!opt.nslots || !opt.slot_size)
 		return usage_error("create needs --slots and --slot-size");
 	ret = check_name(name);
 	if (!ret)
 		ret = check_device();
 	if (ret)
 		return ret;
-	ret = mailbox_create(&mb, name, nslots, slot_size, mode,
-			     reclaim_ms * 1000000ULL, MBX_CREATE_CLOEXEC);
+	ret = mailbox_create(&mb, name, opt.nslots, opt.slot_size, opt.mode,
+			     opt.reclaim_ms * 1000000ULL, MBX_CREATE_CLOEXEC);
 	if (ret == -E2BIG && !mailbox_api(&api)) {
 		complain("create '%s': too large: the module allows at most %" PRIu32
 		      " slots of at most %" PRIu32 " bytes, %llu bytes per mailbox (both planes)",
@@ -1244,10 +1688,42 @@ static int cmd_destroy(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * The kernel says EALREADY for every call that is no longer pending or
+ * taken; the slot's header says what became of it.
+ */
+static int cancel_too_late(struct mailbox *mb, const char *name,
+			   uint32_t slot, uint64_t id)
+{
+	struct mbx_slot_info s;
+	bool withdrawn;
+
+	if (mailbox_slot_info(mb, slot, 1, &s) != 1 || s.call_id != id) {
+		complain("call %" PRIu64 " in slot %" PRIu32 " of '%s' is over already",
+			 id, slot, name);
+		return EXIT_CALL;
+	}
+	withdrawn = s.status == -ECANCELED;
+	if (s.state == MBX_STATE_REPLIED && withdrawn)
+		complain("call %" PRIu64 " in slot %" PRIu32 " of '%s' is cancelled already; its caller has not collected it yet",
+			 id, slot, name);
+	else if (s.state == MBX_STATE_REPLIED)
+		complain("call %" PRIu64 " in slot %" PRIu32 " of '%s' is answered already (status %" PRId32 "); its caller has not collected the reply yet",
+			 id, slot, name, s.status);
+	else if (withdrawn)
+		complain("call %" PRIu64 " in slot %" PRIu32 " of '%s' was cancelled, and its caller has collected that already",
+			 id, slot, name);
+	else
+		complain("call %" PRIu64 " in slot %" PRIu32 " of '%s' was answered (status %" PRId32 "), and its caller has collected the reply already",
+			 id, slot, name, s.status);
+	return EXIT_CALL;
+}
+
 static int cmd_cancel(int argc, char **argv)
 {
 	uint64_t slot, id;
 	struct mbx_call call = { 0 };
+	struct mbx_slot_info s;
 	struct mailbox mb;
 	const char *name;
 	int ret;
@@ -1275,108 +1751,247 @@ static int cmd_cancel(int argc, char **argv)
 	call.slot = slot;
 	call.call_id = id;
 	ret = mailbox_cancel(&mb, &call);
-	mailbox_close(&mb);
 	switch (ret) {
 	case MBX_STATE_PENDING:
 	case MBX_STATE_EDIT:
 		printf("call %" PRIu64 " in slot %" PRIu64 " was %s: withdrawn, its caller gets ECANCELED\n",
 		       id, slot, state_name(ret));
-		return EXIT_OK;
+		ret = EXIT_OK;
+		break;
 	case MBX_STATE_TAKEN:
 		printf("call %" PRIu64 " in slot %" PRIu64 " was TAKEN: its callee is asked to cancel it\n",
 		       id, slot);
-		return EXIT_OK;
+		ret = EXIT_OK;
+		break;
 	case -ESTALE:
-		complain("slot %" PRIu64 " of '%s' does not hold call %" PRIu64, slot,
-		      name, id);
-		return EXIT_CALL;
+		if (mailbox_slot_info(&mb, slot, 1, &s) == 1 && s.call_id)
+			complain("slot %" PRIu64 " of '%s' does not hold call %" PRIu64
+				 " (its call is %" PRIu64 ")", slot, name, id,
+				 (uint64_t)s.call_id);
+		else
+			complain("slot %" PRIu64 " of '%s' does not hold call %" PRIu64,
+				 slot, name, id);
+		ret = EXIT_CALL;
+		break;
 	case -EALREADY:
-		complain("call %" PRIu64 " in slot %" PRIu64 " of '%s' is answered already",
-		      id, slot, name);
-		return EXIT_CALL;
+		ret = cancel_too_late(&mb, name, slot, id);
+		break;
 	case -EBUSY:
 		complain("call %" PRIu64 " in slot %" PRIu64 " of '%s' is being revised by another process",
 		      id, slot, name);
-		return EXIT_CALL;
+		ret = EXIT_CALL;
+		break;
 	default:
 		if (ret >= 0) {
 			printf("call %" PRIu64 " in slot %" PRIu64 " was %s\n",
 			       id, slot, state_name(ret));
-			return EXIT_OK;
+			ret = EXIT_OK;
+			break;
 		}
-		return box_error(name, "cancel in", -ret);
+		ret = box_error(name, "cancel in", -ret);
+		break;
 	}
+	mailbox_close(&mb);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
 
+/* util-linux's form: "PROGRAM from PACKAGE VERSION", then the details. */
+static int print_version(void)
+{
+	struct mbx_api_args api;
+
+	printf("%s from mbx %s (libmailbox %d.%d, API %d", prog, MBX_VERSION,
+	       LIBMAILBOX_VERSION_MAJOR, LIBMAILBOX_VERSION_MINOR,
+	       MBX_API_VERSION);
+	if (!mailbox_api(&api))
+		printf("; module API %" PRIu32, api.out_api);
+	printf(")\n");
+	return EXIT_OK;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	bool reads;		/* --json applies */
+	unsigned int opts;	/* the OPT_* that apply */
 } commands[] = {
-	{ "list", cmd_list, true },
-	{ "show", cmd_show, true },
-	{ "stats", cmd_stats, true },
-	{ "watch", cmd_watch, true },
-	{ "create", cmd_create, false },
-	{ "destroy", cmd_destroy, false },
-	{ "cancel", cmd_cancel, false },
+	{ "list", cmd_list, OPT_JSON | OPT_NOHEADINGS | OPT_OUTPUT | OPT_RAW | OPT_NUMERIC },
+	{ "show", cmd_show, OPT_JSON | OPT_NOHEADINGS | OPT_OUTPUT | OPT_RAW | OPT_NUMERIC | OPT_ALL },
+	{ "stats", cmd_stats, OPT_JSON | OPT_NUMERIC | OPT_PROMETHEUS },
+	{ "watch", cmd_watch, OPT_JSON | OPT_WATCH },
+	{ "create", cmd_create, OPT_CREATE },
+	{ "destroy", cmd_destroy, 0 },
+	{ "cancel", cmd_cancel, 0 },
 };
+
+enum {
+	LO_NUMERIC = 0x100, LO_PROMETHEUS, LO_INTERVAL, LO_STUCK_MS,
+	LO_ITERATIONS, LO_ANSI, LO_PLAIN, LO_SLOTS, LO_SLOT_SIZE, LO_MODE,
+	LO_RECLAIM_MS,
+};
+
+static const struct option lopts[] = {
+	{ "json", no_argument, NULL, 'J' },
+	{ "noheadings", no_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "numeric", no_argument, NULL, LO_NUMERIC },
+	{ "all", no_argument, NULL, 'a' },
+	{ "prometheus", no_argument, NULL, LO_PROMETHEUS },
+	{ "interval", required_argument, NULL, LO_INTERVAL },
+	{ "stuck-ms", required_argument, NULL, LO_STUCK_MS },
+	{ "iterations", required_argument, NULL, LO_ITERATIONS },
+	{ "ansi", no_argument, NULL, LO_ANSI },
+	{ "plain", no_argument, NULL, LO_PLAIN },
+	{ "slots", required_argument, NULL, LO_SLOTS },
+	{ "slot-size", required_argument, NULL, LO_SLOT_SIZE },
+	{ "mode", required_argument, NULL, LO_MODE },
+	{ "reclaim-ms", required_argument, NULL, LO_RECLAIM_MS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void given(unsigned int bit, const char *name)
+{
+	opt.given |= bit;
+	opt.given_name[__builtin_ctz(bit)] = name;
+}
+
+/* One option; 0, or the exit code of a usage error. */
+static int take_option(int o)
+{
+	switch (o) {
+	case 'J': given(OPT_JSON, "--json"); break;
+	case 'n': given(OPT_NOHEADINGS, "--noheadings"); break;
+	case 'o': given(OPT_OUTPUT, "--output"); opt.output = optarg; break;
+	case 'r': given(OPT_RAW, "--raw"); break;
+	case LO_NUMERIC: given(OPT_NUMERIC, "--numeric"); break;
+	case 'a': given(OPT_ALL, "--all"); break;
+	case LO_PROMETHEUS: given(OPT_PROMETHEUS, "--prometheus"); break;
+	case LO_INTERVAL:
+		given(OPT_WATCH, "--interval");
+		if (!parse_u64(optarg, 10, 3600000, 10, &opt.interval_ms))
+			return usage_error("--interval: '%s' is not a number of milliseconds in 10..3600000",
+					   optarg);
+		break;
+	case LO_STUCK_MS:
+		given(OPT_WATCH, "--stuck-ms");
+		if (!parse_u64(optarg, 0, UINT64_MAX / 1000000, 10, &opt.stuck_ms))
+			return usage_error("--stuck-ms: '%s' is not a number of milliseconds",
+					   optarg);
+		break;
+	case LO_ITERATIONS:
+		given(OPT_WATCH, "--iterations");
+		if (!parse_u64(optarg, 1, UINT32_MAX, 10, &opt.iterations))
+			return usage_error("--iterations: '%s' is not a positive number",
+					   optarg);
+		break;
+	case LO_ANSI:
+	case LO_PLAIN:
+		given(OPT_WATCH, o == LO_ANSI ? "--ansi" : "--plain");
+		opt.ansi = o == LO_ANSI;
+		break;
+	case LO_SLOTS:
+		given(OPT_CREATE, "--slots");
+		if (!parse_u64(optarg, 1, UINT32_MAX, 10, &opt.nslots))
+			return usage_error("--slots: '%s' is not a positive number",
+					   optarg);
+		break;
+	case LO_SLOT_SIZE:
+		given(OPT_CREATE, "--slot-size");
+		if (!parse_size(optarg, &opt.slot_size) ||
+		    opt.slot_size % MBX_SLOT_ALIGN)
+			return usage_error("--slot-size: '%s' is not a positive multiple of %d bytes",
+					   optarg, MBX_SLOT_ALIGN);
+		break;
+	case LO_MODE:
+		given(OPT_CREATE, "--mode");
+		/* r and w for owner, group and other: no x. */
+		if (!parse_u64(optarg, 0, 0666, 8, &opt.mode) ||
+		    (opt.mode & ~0666ULL))
+			return usage_error("--mode: '%s' is not an octal mode of r and w bits (at most 0666)",
+					   optarg);
+		break;
+	case LO_RECLAIM_MS:
+		given(OPT_CREATE, "--reclaim-ms");
+		if (!parse_u64(optarg, 0, UINT64_MAX / 1000000, 10, &opt.reclaim_ms))
+			return usage_error("--reclaim-ms: '%s' is not a number of milliseconds",
+					   optarg);
+		break;
+	default:
+		/* getopt_long has said what was wrong */
+		return usage_error(NULL);
+	}
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	struct mbx_api_args api;
-	const char *cmd;
-	char label[32];
+	char *args[argc + 1];
+	int nargs = 0, o, ret;
+	bool help = false, version = false;
+	unsigned int bad;
 	size_t i;
-	int k, ret;
 
-	/* Options before the command: --json, --help, --version. */
-	for (k = 1; k < argc && argv[k][0] == '-'; k++) {
-		if (!strcmp(argv[k], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help")) {
-			usage(stdout, true);
-			return EXIT_OK;
-		} else if (!strcmp(argv[k], "--version")) {
-			printf("mailboxctl, libmailbox %d.%d, built for API %d",
-			       LIBMAILBOX_VERSION_MAJOR, LIBMAILBOX_VERSION_MINOR,
-			       MBX_API_VERSION);
-			if (!mailbox_api(&api))
-				printf(", module API %" PRIu32, api.out_api);
-			printf("\n");
-			return EXIT_OK;
-		} else {
-			return usage_error("unknown option '%s'", argv[k]);
+	argv[0] = (char *)prog;	/* getopt's messages say "mailboxctl: " */
+	/*
+	 * Options anywhere, as util-linux's tools take them; what is left
+	 * is the command and its arguments ("--" ends the options).
+	 */
+	while (optind < argc) {
+		const char *a = argv[optind];
+
+		if (!strcmp(a, "--")) {
+			for (optind++; optind < argc; optind++)
+				args[nargs++] = argv[optind];
+			break;
 		}
+		if (a[0] != '-' || !a[1]) {
+			args[nargs++] = argv[optind++];
+			continue;
+		}
+		o = getopt_long(argc, argv, "+Jno:rahV", lopts, NULL);
+		if (o == -1)
+			break;
+		if (o == 'h')
+			help = true;
+		else if (o == 'V')
+			version = true;
+		else if ((ret = take_option(o)))
+			return ret;
 	}
-	if (k == argc)
+	args[nargs] = NULL;
+	if (help) {
+		usage();
+		return EXIT_OK;
+	}
+	if (version)
+		return print_version();
+	if (!nargs)
 		return usage_error("no command");
-	cmd = argv[k];
-	if (!strcmp(cmd, "help")) {
-		usage(stdout, true);
+	if (!strcmp(args[0], "help")) {
+		usage();
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(cmd, commands[i].name))
+		if (strcmp(args[0], commands[i].name))
 			continue;
-		if (json && !commands[i].reads)
-			return usage_error("--json applies to list, show, stats and watch, not to %s",
-					   cmd);
-		/*
-		 * getopt_long in the command starts again at its argv[1] and
-		 * names it in its messages: "mailboxctl show: ...".
-		 */
-		snprintf(label, sizeof(label), "%s %s", prog, cmd);
-		argv[k] = label;
-		optind = 1;
-		ret = commands[i].fn(argc - k, argv + k);
+		bad = opt.given & ~commands[i].opts;
+		if (bad)
+			return usage_error("%s does not apply to %s",
+					   opt.given_name[__builtin_ctz(bad)],
+					   args[0]);
+		if ((opt.given & OPT_JSON) &&
+		    (opt.given & (OPT_NOHEADINGS | OPT_OUTPUT | OPT_RAW)))
+			return usage_error("--json prints every field: --noheadings, --output and --raw are for tables");
+		ret = commands[i].fn(nargs, args);
 		if (fflush(stdout) && ret == EXIT_OK) {
 			complain("write error: %s", strerror(errno));
 			ret = EXIT_ERROR;
 		}
 		return ret;
 	}
-	return usage_error("unknown command '%s'", cmd);
+	return usage_error("unknown command '%s'", args[0]);
 }

@@ -15,6 +15,7 @@
 #   MBX_VM_FAULT       the matrix runs with this fault (and must fail); the
 #                      runner's own tests are left out
 #   MBX_RUNNER_TEST=0  leave out the runner's own tests
+#   MBX_PKG_CHECK=0    leave out the packaging checks (tools/pkg/check.sh)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -25,8 +26,9 @@ kvers=$("$VMDIR/deps.sh" kernel "$@") || die "could not fetch the kernels"
 mapfile -t kvers <<<"$kvers"
 mkdir -p "$BUILD/vm"
 
-# A task is a kernel release (vm.sh check), "runner:KVER" or "host" (the
-# checks that need no VM, host-check.sh).  Each leaves a
+# A task is a kernel release (vm.sh check), "runner:KVER", "host" (the
+# checks that need no VM, host-check.sh) or "pkg" (dkms, the Debian
+# packages and the README's program, tools/pkg/check.sh: two VMs).  Each leaves a
 # result file with passed=, failed=, skipped= (boot=, wall= for a kernel).
 # The debug kernel is the slowest by far: it starts first.
 tasks=()
@@ -41,11 +43,13 @@ if [[ -z ${MBX_VM_FAULT:-} && ${MBX_RUNNER_TEST:-1} != 0 ]]; then
 	tasks+=("runner:${kvers[0]}")
 fi
 [[ -n ${MBX_VM_FAULT:-} || -n ${MBX_VM_TESTS:-} ]] || tasks+=(host)
+[[ -n ${MBX_VM_FAULT:-} || -n ${MBX_VM_TESTS:-} || ${MBX_PKG_CHECK:-1} == 0 ]] || tasks+=(pkg)
 
 result_of() {
 	case $1 in
 	runner:*) echo "$BUILD/vm/runner-test.result" ;;
 	host) echo "$BUILD/vm/host-check.result" ;;
+	pkg) echo "$BUILD/vm/pkg-check.result" ;;
 	*) echo "$BUILD/vm/$1${MBX_VM_FAULT:+-fault-$MBX_VM_FAULT}/result" ;;
 	esac
 }
@@ -54,6 +58,7 @@ run_task() {
 	case $1 in
 	runner:*) "$TOP/selftests/runner/runner_test.sh" "${1#runner:}" ;;
 	host) "$VMDIR/host-check.sh" ;;
+	pkg) "$TOP/tools/pkg/check.sh" ;;
 	*-debug-*) MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-3600} "$VMDIR/vm.sh" check "$1" ;;
 	*) "$VMDIR/vm.sh" check "$1" ;;
 	esac
@@ -96,7 +101,7 @@ for task in "${tasks[@]}"; do
 	total_f=$((total_f + failed))
 	total_s=$((total_s + skipped))
 	rows+=("$(printf '#   %-28s %4d passed, %d failed, %d skipped%s' \
-		"${task/runner:*/runner self-tests}" "$passed" "$failed" "$skipped" \
+		"$(sed 's/^runner:.*/runner self-tests/; s/^pkg$/packaging checks/' <<<"$task")" "$passed" "$failed" "$skipped" \
 		"${boot:+ (booted in $boot s, $wall s in all)}")")
 done
 

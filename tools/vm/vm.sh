@@ -46,6 +46,9 @@
 #                    would
 #   MBX_VM_PROGRAMS  more programs for /usr/bin, with their libraries (the
 #                    runner's own tests)
+#   MBX_VM_OVERLAY   a directory copied over the VM's root before the
+#                    tree's programs (tools/pkg/check.sh: packages unpacked,
+#                    a module built by dkms)
 #   MBX_RUN_VM=1     demo: use the VM even on a host that can load modules
 #   V=1              stream the VM's TAP output, show build commands
 set -euo pipefail
@@ -122,8 +125,8 @@ build_modules() {
 	local kver=$1 out=$BUILD/kmod/$1
 	mkdir -p "$out/mbx" "$out/runner_fault"
 	# sources only: kmod/ also holds the objects of the host build
-	(cd "$TOP" && find Kbuild kmod include -type f \
-		\( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) \
+	(cd "$TOP" && find Kbuild VERSION kmod include -type f \
+		\( -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name VERSION \) \
 		! -name '*.mod.c' -print0 | tar --null -cf - -T -) |
 		tar -xf - -C "$out/mbx"
 	kbuild "$(kernel_kdir "$kver")" "$out/mbx" || return 1
@@ -260,6 +263,7 @@ make_initramfs() {
 		env -u MAKEFLAGS make -s -C "$TOP/selftests" run-list >"$root/selftests/run-list"
 	fi
 	cp "$TOP/selftests/settings" "$root/selftests/"
+	[[ -z ${MBX_VM_OVERLAY:-} ]] || cp -a "$MBX_VM_OVERLAY/." "$root/"
 	copy_programs "$root"
 	copy_modules "$kver" "$root"
 	{
