@@ -16,6 +16,7 @@
  *   box.c      the registry, accounting, create/open/destroy/list/set
  *   slot.c     queues, waiting, and every slot state transition
  *   call.c     acquire, release, submit, take, complete, collect, cancel
+ *   batch.c    many submits and collects, many completes and takes, at once
  *   session.c  a session's life: open, release, poll, mmap, events
  *   inspect.c  info, stats, slot info, /proc/driver/mailbox
  *
@@ -232,8 +233,20 @@ struct mbx_ucmd {
 	struct mbx_session *sess;	/* NULL on /dev/mailbox */
 	void __user *ubuf;
 	u32 user_size;
+	/*
+	 * Issued by io_uring, which must not be held up: fail with EAGAIN
+	 * where the operation would wait, before any side effect, so that
+	 * io_uring runs it again in its worker, where it may wait.
+	 */
+	bool nowait;
 	void *cmd;
 };
+
+/* The wait flags for an operation of @ucmd that asked for @flags. */
+static inline u32 mbx_wait_flags(const struct mbx_ucmd *ucmd, u32 flags)
+{
+	return ucmd->nowait ? MBX_WAIT_NONBLOCK : flags;
+}
 
 /* box.c */
 extern struct mutex mbx_lock;
@@ -290,6 +303,25 @@ unsigned int mbx_reclaim(struct mbx_box *box, u64 min_age_ns, u64 *next_ns);
 void mbx_reclaim_work(struct work_struct *work);
 
 /* call.c */
+struct mbx_collect_ctx {
+	struct mbx_session *sess;
+	struct mbx_slot *slot;		/* NULL: any of the session's */
+	u64 call_id;
+	struct mbx_call *out;
+};
+
+struct mbx_take_ctx {
+	struct mbx_session *sess;
+	struct mbx_call *out;
+};
+
+int mbx_try_collect_any(void *arg);
+int mbx_try_take(void *arg);
+int mbx_submit(struct mbx_session *sess, u32 slot, u32 opcode, u32 len,
+	       u32 call_flags, u64 user_data, bool collect, bool sync,
+	       u64 *call_id);
+int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id, s32 status,
+		 u32 len, bool sync);
 int mbx_ioc_acquire(struct mbx_ucmd *ucmd);
 int mbx_ioc_release(struct mbx_ucmd *ucmd);
 int mbx_ioc_submit(struct mbx_ucmd *ucmd);
@@ -298,6 +330,10 @@ int mbx_ioc_complete(struct mbx_ucmd *ucmd);
 int mbx_ioc_collect(struct mbx_ucmd *ucmd);
 int mbx_ioc_cancel(struct mbx_ucmd *ucmd);
 int mbx_ioc_reclaim(struct mbx_ucmd *ucmd);
+
+/* batch.c */
+int mbx_ioc_batch_call(struct mbx_ucmd *ucmd);
+int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd);
 
 /* session.c */
 int mbx_session_open(struct mbx_box *box, u32 access, bool cloexec);
@@ -311,6 +347,8 @@ int mbx_proc_init(void);
 void mbx_proc_exit(void);
 
 /* main.c */
+struct io_uring_cmd;
 long mbx_box_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int mbx_box_fd_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
 #endif /* _MBX_INTERNAL_H */

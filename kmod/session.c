@@ -170,6 +170,9 @@ static const struct file_operations mbx_box_fops = {
 	.mmap = mbx_box_fd_mmap,
 	.unlocked_ioctl = mbx_box_fd_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+#if IS_ENABLED(CONFIG_IO_URING)
+	.uring_cmd = mbx_box_fd_uring_cmd,
+#endif
 	.llseek = noop_llseek,
 };
 
