@@ -6,7 +6,7 @@
 #
 #  - libmailbox.so.1 has its soname, needs only libc, and exports exactly
 #    the names in lib/libmailbox.symbols (nm -D --defined-only), each in
-#    the version node LIBMAILBOX_1.0; the version script, the header's
+#    the version nodes LIBMAILBOX_1.0 and 1.1; the version script, the header's
 #    declarations and the man pages name the same functions; the static
 #    archive defines nothing else.
 #  - `make -C lib install DESTDIR=...` puts the library, the headers
@@ -161,14 +161,14 @@ check "make install DESTDIR=..." make -s -C "$lib" install DESTDIR="$root"
 
 check_installed() {
 	local f bad=0
-	for f in lib/libmailbox.so.1.0 lib/libmailbox.so.1 lib/libmailbox.so \
+	for f in lib/libmailbox.so.$version lib/libmailbox.so.1 lib/libmailbox.so \
 		lib/libmailbox.a lib/pkgconfig/libmailbox.pc include/mailbox.h \
 		include/mailbox-uring.h include/linux/mbx.h \
 		share/man/man7/mailbox.7 share/man/man3/mailbox_create.3 \
 		share/man/man3/mailbox_reply_plane.3; do
 		[[ -e $pre/$f ]] || { echo "missing: $f"; bad=1; }
 	done
-	[[ $(readlink "$pre/lib/libmailbox.so.1") == libmailbox.so.1.0 ]] || bad=1
+	[[ $(readlink "$pre/lib/libmailbox.so.1") == libmailbox.so.$version ]] || bad=1
 	[[ $(readlink "$pre/lib/libmailbox.so") == libmailbox.so.1 ]] || bad=1
 	cmp "$top/include/uapi/linux/mbx.h" "$pre/include/linux/mbx.h" || bad=1
 	[[ $(ls "$pre/share/man/man3" | wc -l) == $(ls "$lib"/man/*.3 | wc -l) ]] || bad=1
@@ -182,14 +182,14 @@ pc() {
 }
 check_pc() {
 	local cflags libs
-	[[ $(pc --modversion) == 1.0 ]] || return 1
+	[[ $(pc --modversion) == "$version" ]] || return 1
 	cflags=$(pc --cflags | sed "s/[[:space:]]*$//")
 	libs=$(pc --libs | sed "s/[[:space:]]*$//")
 	echo "cflags: $cflags"
 	echo "libs: $libs"
 	[[ $cflags == "-I$pre/include" ]] && [[ $libs == "-L$pre/lib -lmailbox" ]]
 }
-check "pkg-config finds libmailbox 1.0 in the installed tree" check_pc
+check "pkg-config finds libmailbox $version in the installed tree" check_pc
 
 # ---- the public headers in strict C and C++ modes ----
 CXX=${CXX:-c++}
@@ -332,7 +332,7 @@ check_dirs() {
 		LIBDIR=/usr/lib/x86_64-linux-gnu INCLUDEDIR=/usr/include/mbx \
 		MANDIR=/usr/share/man || return 1
 	local f bad=0
-	for f in usr/lib/x86_64-linux-gnu/libmailbox.so.1.0 \
+	for f in usr/lib/x86_64-linux-gnu/libmailbox.so.$version \
 		usr/lib/x86_64-linux-gnu/pkgconfig/libmailbox.pc \
 		usr/include/mbx/mailbox.h usr/include/mbx/linux/mbx.h \
 		usr/share/man/man7/mailbox.7; do
