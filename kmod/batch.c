@@ -58,8 +58,9 @@ int mbx_ioc_batch_call(struct mbx_ucmd *ucmd)
 	struct mbx_session *sess = ucmd->sess;
 	struct mbx_call reply;
 	struct mbx_collect_ctx ctx = { .sess = sess, .out = &reply };
-	/* The last submission wakes the callee, then we sleep. */
-	bool waits = args->ncollect && !(args->flags & MBX_WAIT_NONBLOCK);
+	/* All submitted, then the callees woken; then we sleep. */
+	struct mbx_wake w = MBX_WAKE(sess->box, args->ncollect &&
+				     !(args->flags & MBX_WAIT_NONBLOCK));
 	struct mbx_batch_submit e;
 	u32 i;
 	int ret;
@@ -74,24 +75,28 @@ int mbx_ioc_batch_call(struct mbx_ucmd *ucmd)
 	args->out_failed = 0;
 	args->out_collected = 0;
 	for (i = 0; i < args->nsubmit; i++) {
+		ret = -EFAULT;
 		if (copy_from_user(&e, &usub[i], sizeof(e)))
-			return -EFAULT;
+			break;
 		e.out_call_id = 0;
 		if (e.__reserved)
 			e.out_result = -EINVAL;
 		else
 			e.out_result = mbx_submit(sess, e.slot, e.opcode,
 						  e.len, e.call_flags,
-						  e.user_data, false,
-						  waits && i == args->nsubmit - 1,
+						  e.user_data, false, &w,
 						  &e.out_call_id);
 		if (put_user(e.out_call_id, &usub[i].out_call_id) ||
 		    put_user(e.out_result, &usub[i].out_result))
-			return -EFAULT;
+			break;
 		args->out_submitted++;
 		if (e.out_result)
 			args->out_failed++;
+		ret = 0;
 	}
+	mbx_wake_flush(&w);
+	if (ret)
+		return ret;
 	if (!args->ncollect)
 		return 0;
 	if (args->nsubmit &&
@@ -104,6 +109,14 @@ int mbx_ioc_batch_call(struct mbx_ucmd *ucmd)
 			     args->ncollect, &args->out_collected);
 }
 
+/*
+ * Answers are read and made a chunk at a time: the chunk's replies are
+ * queued, their callers woken once (a reply's caller is kept by RCU until
+ * then, so no user memory may be touched meanwhile), then the results are
+ * written back.
+ */
+#define MBX_BATCH_CHUNK	16
+
 int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 {
 	struct mbx_batch_serve_args *args = ucmd->cmd;
@@ -113,9 +126,10 @@ int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 	struct mbx_session *sess = ucmd->sess;
 	struct mbx_call call;
 	struct mbx_take_ctx ctx = { .sess = sess, .out = &call };
-	bool waits = args->ntake && !(args->flags & MBX_WAIT_NONBLOCK);
-	struct mbx_batch_complete e;
-	u32 i;
+	struct mbx_wake w = MBX_WAKE(sess->box, args->ntake &&
+				     !(args->flags & MBX_WAIT_NONBLOCK));
+	struct mbx_batch_complete e[MBX_BATCH_CHUNK];
+	u32 i, j, n;
 	int ret;
 
 	ret = mbx_batch_check(args->ncomplete, args->ntake, args->flags);
@@ -127,17 +141,23 @@ int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 	args->out_completed = 0;
 	args->out_failed = 0;
 	args->out_taken = 0;
-	for (i = 0; i < args->ncomplete; i++) {
-		if (copy_from_user(&e, &ucomp[i], sizeof(e)))
+	for (i = 0; i < args->ncomplete; i += n) {
+		n = min_t(u32, args->ncomplete - i, MBX_BATCH_CHUNK);
+		if (copy_from_user(e, &ucomp[i], n * sizeof(e[0])))
 			return -EFAULT;
-		e.out_result = mbx_complete(sess, e.slot, e.call_id, e.status,
-					    e.len,
-					    waits && i == args->ncomplete - 1);
-		if (put_user(e.out_result, &ucomp[i].out_result))
-			return -EFAULT;
-		args->out_completed++;
-		if (e.out_result && e.out_result != -ECANCELED)
-			args->out_failed++;
+		for (j = 0; j < n; j++)
+			e[j].out_result = mbx_complete(sess, e[j].slot,
+						       e[j].call_id,
+						       e[j].status, e[j].len,
+						       &w);
+		mbx_wake_flush(&w);
+		for (j = 0; j < n; j++) {
+			if (put_user(e[j].out_result, &ucomp[i + j].out_result))
+				return -EFAULT;
+			args->out_completed++;
+			if (e[j].out_result && e[j].out_result != -ECANCELED)
+				args->out_failed++;
+		}
 	}
 	if (!args->ntake)
 		return 0;

@@ -132,6 +132,7 @@ int mbx_ioc_release(struct mbx_ucmd *ucmd)
 	struct mbx_release_args *args = ucmd->cmd;
 	struct mbx_session *sess = ucmd->sess;
 	struct mbx_box *box = sess->box;
+	struct mbx_wake w = MBX_WAKE(box, false);
 	struct mbx_slot *s;
 	int ret = 0;
 
@@ -142,10 +143,11 @@ int mbx_ioc_release(struct mbx_ucmd *ucmd)
 	if (s->owner != sess)
 		ret = -EPERM;
 	else if (s->state == MBX_STATE_EDIT)
-		mbx_slot_requeue(box, s, false, false);
+		mbx_slot_requeue(box, s, false, &w);
 	else
 		mbx_slot_free(box, s);
 	spin_unlock(&s->lock);
+	mbx_wake_flush(&w);
 	return ret;
 }
 
@@ -247,11 +249,12 @@ int mbx_ioc_collect(struct mbx_ucmd *ucmd)
  * Submit the call written in @slot, OWNED (a new call) or EDIT (the same
  * call, revised) by @sess; its id in *@call_id. @collect: the submitter
  * will collect a reply next, so a revision of another fd's call, whose
- * reply is not ours, is refused. @sync: the submitter sleeps right after.
+ * reply is not ours, is refused. The wakeup is added to @w, for the
+ * caller to make (mbx_wake_flush()) once done.
  */
 int mbx_submit(struct mbx_session *sess, u32 slot, u32 opcode, u32 len,
-	       u32 call_flags, u64 user_data, bool collect, bool sync,
-	       u64 *call_id)
+	       u32 call_flags, u64 user_data, bool collect,
+	       struct mbx_wake *w, u64 *call_id)
 {
 	struct mbx_box *box = sess->box;
 	struct mbx_slot *s;
@@ -279,11 +282,11 @@ int mbx_submit(struct mbx_session *sess, u32 slot, u32 opcode, u32 len,
 	s->user_data = user_data;
 	if (s->state == MBX_STATE_OWNED) {
 		s->flags = call_flags;
-		mbx_slot_submit_new(box, s, sess, sync);
+		mbx_slot_submit_new(box, s, sess, w);
 	} else {
 		/* EDIT: the same call, modified; id, caller, place kept. */
 		s->flags = (s->flags & ~MBX_CALL_AT_MOST_ONCE) | call_flags;
-		mbx_slot_requeue(box, s, false, sync);
+		mbx_slot_requeue(box, s, false, w);
 	}
 	*call_id = s->call_id;
 out:
@@ -300,6 +303,7 @@ int mbx_ioc_submit(struct mbx_ucmd *ucmd)
 	/* Sync wakeup when we go to sleep right after. */
 	bool sync = collect && !(args->flags & MBX_WAIT_NONBLOCK);
 	struct mbx_collect_ctx ctx = { .sess = sess, .out = &args->out_reply };
+	struct mbx_wake w = MBX_WAKE(sess->box, sync);
 	int ret;
 
 	/* Only the collect may wait. */
@@ -309,8 +313,9 @@ int mbx_ioc_submit(struct mbx_ucmd *ucmd)
 	if (collect && ucmd->nowait)
 		return -EAGAIN;
 	ret = mbx_submit(sess, args->slot, args->opcode, args->len,
-			 args->call_flags, args->user_data, collect, sync,
+			 args->call_flags, args->user_data, collect, &w,
 			 &args->out_call_id);
+	mbx_wake_flush(&w);
 	if (ret)
 		return ret;
 	memset(&args->out_reply, 0, sizeof(args->out_reply));
@@ -354,7 +359,7 @@ int mbx_try_take(void *arg)
 
 /* Answer the call (slot, id) taken by @sess. */
 int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id, s32 status,
-		 u32 len, bool sync)
+		 u32 len, struct mbx_wake *w)
 {
 	struct mbx_box *box = sess->box;
 	struct mbx_slot *s;
@@ -382,7 +387,7 @@ int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id, s32 status,
 			len = 0;
 			ret = -ECANCELED;
 		}
-		mbx_slot_finish(box, s, status, len, sync);
+		mbx_slot_finish(box, s, status, len, w);
 	}
 	spin_unlock(&s->lock);
 	return ret;
@@ -391,9 +396,13 @@ int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id, s32 status,
 int mbx_ioc_complete(struct mbx_ucmd *ucmd)
 {
 	struct mbx_complete_args *args = ucmd->cmd;
+	struct mbx_wake w = MBX_WAKE(ucmd->sess->box, false);
+	int ret;
 
-	return mbx_complete(ucmd->sess, args->slot, args->call_id,
-			    args->status, args->len, false);
+	ret = mbx_complete(ucmd->sess, args->slot, args->call_id,
+			   args->status, args->len, &w);
+	mbx_wake_flush(&w);
+	return ret;
 }
 
 int mbx_ioc_take(struct mbx_ucmd *ucmd)
@@ -411,13 +420,16 @@ int mbx_ioc_take(struct mbx_ucmd *ucmd)
 	args->out_flags = 0;
 	memset(&args->out_call, 0, sizeof(args->out_call));
 	if ((args->flags & MBX_TAKE_COMPLETE) && args->done_call_id) {
+		/* Sync: we go on to wait for the next call. */
+		struct mbx_wake w = MBX_WAKE(sess->box,
+					     !(args->flags & MBX_WAIT_NONBLOCK));
+
 		/* Without waiting: complete and take both run in the worker. */
 		if (ucmd->nowait)
 			return -EAGAIN;
-		/* Sync: we go on to wait for the next call. */
 		ret = mbx_complete(sess, args->done_slot, args->done_call_id,
-				   args->done_status, args->done_len,
-				   !(args->flags & MBX_WAIT_NONBLOCK));
+				   args->done_status, args->done_len, &w);
+		mbx_wake_flush(&w);
 		if (ret && ret != -ECANCELED)
 			return ret;
 		args->out_flags = MBX_TAKEN_DONE;
@@ -445,6 +457,7 @@ int mbx_ioc_cancel(struct mbx_ucmd *ucmd)
 	struct mbx_cancel_args *args = ucmd->cmd;
 	struct mbx_session *sess = ucmd->sess;
 	struct mbx_box *box = sess->box;
+	struct mbx_wake w = MBX_WAKE(box, false);
 	struct mbx_slot *s;
 	int ret = 0;
 
@@ -459,14 +472,14 @@ int mbx_ioc_cancel(struct mbx_ucmd *ucmd)
 	args->out_state = s->state;
 	switch (s->state) {
 	case MBX_STATE_PENDING:
-		mbx_slot_finish(box, s, -ECANCELED, 0, false);
+		mbx_slot_finish(box, s, -ECANCELED, 0, &w);
 		break;
 	case MBX_STATE_EDIT:
 		if (s->owner != sess) {
 			ret = -EBUSY;
 			break;
 		}
-		mbx_slot_finish(box, s, -ECANCELED, 0, false);
+		mbx_slot_finish(box, s, -ECANCELED, 0, &w);
 		break;
 	case MBX_STATE_TAKEN:
 		if (!(s->flags & MBX_CALL_CANCEL_REQ)) {
@@ -480,6 +493,7 @@ int mbx_ioc_cancel(struct mbx_ucmd *ucmd)
 	}
 out:
 	spin_unlock(&s->lock);
+	mbx_wake_flush(&w);
 	return ret;
 }
 
