@@ -15,20 +15,9 @@
 
 #include "mailbox.h"
 #include "bench.h"
+#include "mbx_mech.h"
 
-#define OP_CALL		1
-
-struct mbx_priv {
-	char name[MBX_NAME_MAX];
-	struct mailbox parent;	/* the parent's session, for the quits */
-	bool created;
-	/* Per process: */
-	struct mailbox mb;
-	uint32_t slot[MAX_DEPTH];	/* caller: in-flight index -> slot */
-	struct mbx_call cur;		/* callee: the call it holds */
-};
-
-static void mbx_teardown(struct run *r)
+void mbx_teardown(struct run *r)
 {
 	struct mbx_priv *p = r->priv;
 
@@ -42,7 +31,7 @@ static void mbx_teardown(struct run *r)
 	r->priv = NULL;
 }
 
-static int mbx_setup(struct run *r, char *why, size_t len)
+int mbx_setup(struct run *r, char *why, size_t len)
 {
 	uint32_t slot_size = (r->size + MBX_SLOT_ALIGN - 1) &
 			     ~(uint32_t)(MBX_SLOT_ALIGN - 1);
@@ -72,7 +61,7 @@ static int mbx_setup(struct run *r, char *why, size_t len)
 }
 
 /* Each process opens a session of its own: replies go to the session. */
-static int mbx_init(struct worker *w)
+int mbx_init(struct worker *w)
 {
 	struct mbx_priv *p = malloc(sizeof(*p));
 	int i, ret;
@@ -99,7 +88,7 @@ static int mbx_init(struct worker *w)
 	return 0;
 }
 
-static struct bmsg *mbx_req(struct worker *w, int i)
+struct bmsg *mbx_req(struct worker *w, int i)
 {
 	struct mbx_priv *p = w->priv;
 
@@ -122,8 +111,8 @@ static int mbx_submit(struct worker *w, int i)
 }
 
 /* A collected reply: its in-flight index and where to read it. */
-static int mbx_reply(struct worker *w, const struct mbx_call *reply, int *i,
-		     const struct bmsg **rep)
+int mbx_reply(struct worker *w, const struct mbx_call *reply, int *i,
+	      const struct bmsg **rep)
 {
 	struct mbx_priv *p = w->priv;
 	struct mbx_call call = *reply;
@@ -200,7 +189,7 @@ static int mbx_quit_done(struct worker *w)
 	return mailbox_complete(&p->mb, &p->cur, 0, 0);
 }
 
-static int mbx_quit(struct run *r)
+int mbx_quit(struct run *r)
 {
 	struct mbx_priv *p = r->priv;
 	struct mbx_call call = { .opcode = OP_CALL, .len = r->size };

@@ -12,6 +12,7 @@ extern const struct mech mech_seqpacket;
 extern const struct mech mech_mq;
 extern const struct mech mech_sysv;
 extern const struct mech mech_mailbox;
+extern const struct mech mech_mailbox_batch;
 
 const struct mech *const bench_mechs[] = {
 	&mech_pipe,
@@ -20,6 +21,7 @@ const struct mech *const bench_mechs[] = {
 	&mech_mq,
 	&mech_sysv,
 	&mech_mailbox,
+	&mech_mailbox_batch,
 };
 
 const int bench_nmechs = sizeof(bench_mechs) / sizeof(bench_mechs[0]);
