@@ -78,6 +78,15 @@ int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx, u32 flags,
 		} else {
 			schedule();
 		}
+		/*
+		 * Woken, and so off the queue: what woke us is usually there.
+		 * Take it before queueing again; if it is gone, queue and
+		 * check again as on the first turn, so nothing is missed.
+		 */
+		__set_current_state(TASK_RUNNING);
+		ret = try(ctx);
+		if (ret != -EAGAIN)
+			break;
 	}
 	finish_wait(wq, &wait);
 	if (ret == -ERESTARTSYS || ret == -ETIMEDOUT) {
