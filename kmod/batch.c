@@ -69,7 +69,7 @@ int mbx_ioc_batch_call(struct mbx_ucmd *ucmd)
 	if (ret)
 		return ret;
 	/* Without waiting: submit and collect both run in the worker. */
-	if (args->nsubmit && ucmd->nowait)
+	if (args->nsubmit && args->ncollect && ucmd->nowait)
 		return -EAGAIN;
 	args->out_submitted = 0;
 	args->out_failed = 0;
@@ -136,7 +136,7 @@ int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 	if (ret)
 		return ret;
 	/* Without waiting: complete and take both run in the worker. */
-	if (args->ncomplete && ucmd->nowait)
+	if (args->ncomplete && args->ntake && ucmd->nowait)
 		return -EAGAIN;
 	args->out_completed = 0;
 	args->out_failed = 0;
