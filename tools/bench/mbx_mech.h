@@ -28,6 +28,7 @@ struct mbx_priv {
 	int ndone;
 	struct mbx_call got[MBX_BATCH_MAX];	/* replies or calls got */
 	int ngot, next;				/* ... and handed out */
+	void *ext;				/* a mechanism's own */
 };
 
 /* Parent: create the run's mailbox (1: no module, *why says so). */

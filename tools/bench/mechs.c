@@ -13,6 +13,7 @@ extern const struct mech mech_mq;
 extern const struct mech mech_sysv;
 extern const struct mech mech_mailbox;
 extern const struct mech mech_mailbox_batch;
+extern const struct mech mech_mailbox_uring;
 
 const struct mech *const bench_mechs[] = {
 	&mech_pipe,
@@ -22,6 +23,7 @@ const struct mech *const bench_mechs[] = {
 	&mech_sysv,
 	&mech_mailbox,
 	&mech_mailbox_batch,
+	&mech_mailbox_uring,
 };
 
 const int bench_nmechs = sizeof(bench_mechs) / sizeof(bench_mechs[0]);
