@@ -47,7 +47,7 @@ extern "C" {
 #endif
 
 #define LIBMAILBOX_VERSION_MAJOR	1
-#define LIBMAILBOX_VERSION_MINOR	1
+#define LIBMAILBOX_VERSION_MINOR	0
 
 /* The control device that creates, opens, destroys and lists mailboxes. */
 #define MAILBOX_DEVICE		"/dev/mailbox"
@@ -151,7 +151,7 @@ int mailbox_complete_take(struct mailbox *mb, struct mbx_call *done,
 			  int32_t status, uint32_t len, uint32_t flags,
 			  uint64_t timeout_ns, struct mbx_call *next);
 
-/* ---- Batches (libmailbox 1.1, MBX_FEAT_BATCH) ---- */
+/* ---- Batches (MBX_FEAT_BATCH) ---- */
 
 /*
  * Submit @ncalls calls (each entry's out_result and out_call_id say how

@@ -6,7 +6,7 @@
 #
 #  - libmailbox.so.1 has its soname, needs only libc, and exports exactly
 #    the names in lib/libmailbox.symbols (nm -D --defined-only), each in
-#    the version nodes LIBMAILBOX_1.0 and 1.1; the version script, the header's
+#    the version node LIBMAILBOX_1.0; the version script, the header's
 #    declarations and the man pages name the same functions; the static
 #    archive defines nothing else.
 #  - `make -C lib install DESTDIR=...` puts the library, the headers
@@ -29,8 +29,6 @@ set -u
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lib=$top/lib
-version=$(sed -n 's/^VERSION := //p' "$lib/Makefile")
-so=$lib/libmailbox.so.$version
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CC=${CC:-cc}
@@ -67,7 +65,7 @@ symbols_map() {
 		sed -n 's/^[[:space:]]*\([a-z_0-9]*\);.*/\1/p' | sorted
 }
 symbols_so() {
-	nm -D --defined-only "$so" |
+	nm -D --defined-only "$lib/libmailbox.so.1.0" |
 		awk '$2 != "A" { print $3 }' | sed 's/@.*//' | sorted
 }
 symbols_a() {
@@ -92,13 +90,13 @@ same() {
 }
 
 check_soname() {
-	readelf -d "$so" | grep -F 'Library soname: [libmailbox.so.1]'
+	readelf -d "$lib/libmailbox.so.1.0" | grep -F 'Library soname: [libmailbox.so.1]'
 }
 
 # libc only: the core library does not depend on liburing.
 check_needed() {
 	local needed
-	needed=$(readelf -d "$so" |
+	needed=$(readelf -d "$lib/libmailbox.so.1.0" |
 		sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 	echo "NEEDED: $needed"
 	[[ $needed == libc.so.6 ]]
@@ -106,12 +104,10 @@ check_needed() {
 
 check_versioned() {
 	local bad
-	bad=$(nm -D --defined-only "$so" |
-		awk '$2 != "A" && $3 !~ /@@LIBMAILBOX_1\.[01]$/')
-	[[ -z $bad ]] || { echo "not in LIBMAILBOX_1.0 or 1.1: $bad"; return 1; }
-	grep -q 'LIBMAILBOX_1\.0' <(nm -D "$so")
-	# 1.1 only adds: the batch functions, and nothing of 1.0 moved.
-	[[ $(nm -D --defined-only "$so" | grep -c '@@LIBMAILBOX_1\.1$') == 2 ]]
+	bad=$(nm -D --defined-only "$lib/libmailbox.so.1.0" |
+		awk '$2 != "A" && $3 !~ /@@LIBMAILBOX_1\.0$/')
+	[[ -z $bad ]] || { echo "not in LIBMAILBOX_1.0: $bad"; return 1; }
+	grep -q 'LIBMAILBOX_1\.0' <(nm -D "$lib/libmailbox.so.1.0")
 }
 
 check_man_pages() {
@@ -144,10 +140,10 @@ check_man_render() {
 echo "TAP version 13"
 
 check "lib builds" make -s -C "$lib"
-check "libmailbox.so.$version has the soname libmailbox.so.1" check_soname
-check "libmailbox.so.$version needs libc only" check_needed
+check "libmailbox.so.1.0 has the soname libmailbox.so.1" check_soname
+check "libmailbox.so.1.0 needs libc only" check_needed
 check "the .so exports exactly lib/libmailbox.symbols (nm -D)" same symbols_file symbols_so
-check "every export is in LIBMAILBOX_1.0 or 1.1" check_versioned
+check "every export is in LIBMAILBOX_1.0" check_versioned
 check "the version script lists lib/libmailbox.symbols" same symbols_file symbols_map
 check "mailbox.h declares lib/libmailbox.symbols" same symbols_file symbols_header
 check "libmailbox.a defines lib/libmailbox.symbols only" same symbols_file symbols_a
@@ -161,14 +157,14 @@ check "make install DESTDIR=..." make -s -C "$lib" install DESTDIR="$root"
 
 check_installed() {
 	local f bad=0
-	for f in lib/libmailbox.so.$version lib/libmailbox.so.1 lib/libmailbox.so \
+	for f in lib/libmailbox.so.1.0 lib/libmailbox.so.1 lib/libmailbox.so \
 		lib/libmailbox.a lib/pkgconfig/libmailbox.pc include/mailbox.h \
 		include/mailbox-uring.h include/linux/mbx.h \
 		share/man/man7/mailbox.7 share/man/man3/mailbox_create.3 \
 		share/man/man3/mailbox_reply_plane.3; do
 		[[ -e $pre/$f ]] || { echo "missing: $f"; bad=1; }
 	done
-	[[ $(readlink "$pre/lib/libmailbox.so.1") == libmailbox.so.$version ]] || bad=1
+	[[ $(readlink "$pre/lib/libmailbox.so.1") == libmailbox.so.1.0 ]] || bad=1
 	[[ $(readlink "$pre/lib/libmailbox.so") == libmailbox.so.1 ]] || bad=1
 	cmp "$top/include/uapi/linux/mbx.h" "$pre/include/linux/mbx.h" || bad=1
 	[[ $(ls "$pre/share/man/man3" | wc -l) == $(ls "$lib"/man/*.3 | wc -l) ]] || bad=1
@@ -182,14 +178,14 @@ pc() {
 }
 check_pc() {
 	local cflags libs
-	[[ $(pc --modversion) == "$version" ]] || return 1
+	[[ $(pc --modversion) == 1.0 ]] || return 1
 	cflags=$(pc --cflags | sed "s/[[:space:]]*$//")
 	libs=$(pc --libs | sed "s/[[:space:]]*$//")
 	echo "cflags: $cflags"
 	echo "libs: $libs"
 	[[ $cflags == "-I$pre/include" ]] && [[ $libs == "-L$pre/lib -lmailbox" ]]
 }
-check "pkg-config finds libmailbox $version in the installed tree" check_pc
+check "pkg-config finds libmailbox 1.0 in the installed tree" check_pc
 
 # ---- the public headers in strict C and C++ modes ----
 CXX=${CXX:-c++}
@@ -332,7 +328,7 @@ check_dirs() {
 		LIBDIR=/usr/lib/x86_64-linux-gnu INCLUDEDIR=/usr/include/mbx \
 		MANDIR=/usr/share/man || return 1
 	local f bad=0
-	for f in usr/lib/x86_64-linux-gnu/libmailbox.so.$version \
+	for f in usr/lib/x86_64-linux-gnu/libmailbox.so.1.0 \
 		usr/lib/x86_64-linux-gnu/pkgconfig/libmailbox.pc \
 		usr/include/mbx/mailbox.h usr/include/mbx/linux/mbx.h \
 		usr/share/man/man7/mailbox.7; do
