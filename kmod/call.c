@@ -103,7 +103,8 @@ int mbx_ioc_acquire(struct mbx_ucmd *ucmd)
 		    args->call_id)
 			return -EINVAL;
 		ret = mbx_wait(&box->free_wq, mbx_try_acquire_any, &ctx,
-			       args->flags, args->timeout_ns, true);
+			       mbx_wait_flags(ucmd, args->flags),
+			       args->timeout_ns, true);
 	} else if (args->flags & MBX_ACQUIRE_CALL) {
 		/* Never waits: wait flags make no sense. */
 		if ((args->flags & MBX_WAIT_MASK) || args->slot >= box->nslots)
@@ -116,7 +117,8 @@ int mbx_ioc_acquire(struct mbx_ucmd *ucmd)
 			return -EINVAL;
 		ctx.slot = &box->slots[args->slot];
 		ret = mbx_wait(&ctx.slot->wq, mbx_try_acquire_slot, &ctx,
-			       args->flags, args->timeout_ns, true);
+			       mbx_wait_flags(ucmd, args->flags),
+			       args->timeout_ns, true);
 	}
 	if (ret)
 		return ret;
@@ -130,6 +132,7 @@ int mbx_ioc_release(struct mbx_ucmd *ucmd)
 	struct mbx_release_args *args = ucmd->cmd;
 	struct mbx_session *sess = ucmd->sess;
 	struct mbx_box *box = sess->box;
+	struct mbx_wake w = MBX_WAKE(box, false);
 	struct mbx_slot *s;
 	int ret = 0;
 
@@ -140,21 +143,15 @@ int mbx_ioc_release(struct mbx_ucmd *ucmd)
 	if (s->owner != sess)
 		ret = -EPERM;
 	else if (s->state == MBX_STATE_EDIT)
-		mbx_slot_requeue(box, s, false, false);
+		mbx_slot_requeue(box, s, false, &w);
 	else
 		mbx_slot_free(box, s);
 	spin_unlock(&s->lock);
+	mbx_wake_flush(&w);
 	return ret;
 }
 
 /* ---- collect ---- */
-
-struct mbx_collect_ctx {
-	struct mbx_session *sess;
-	struct mbx_slot *slot;		/* NULL: any of the session's */
-	u64 call_id;
-	struct mbx_call *out;
-};
 
 /* Hand the REPLIED call in @s to the collector: OWNED, for reading. */
 static void mbx_collect_slot(struct mbx_collect_ctx *ctx, struct mbx_slot *s)
@@ -163,7 +160,7 @@ static void mbx_collect_slot(struct mbx_collect_ctx *ctx, struct mbx_slot *s)
 	mbx_fill_call(ctx->out, s, s->reply_len);
 }
 
-static int mbx_try_collect_any(void *arg)
+int mbx_try_collect_any(void *arg)
 {
 	struct mbx_collect_ctx *ctx = arg;
 	struct mbx_slot *s;
@@ -233,66 +230,94 @@ int mbx_ioc_collect(struct mbx_ucmd *ucmd)
 		if (args->slot || args->call_id)
 			return -EINVAL;
 		return mbx_wait(&sess->wq, mbx_try_collect_any, &ctx,
-				args->flags, args->timeout_ns, true);
+				mbx_wait_flags(ucmd, args->flags),
+				args->timeout_ns, true);
 	}
 	if (args->slot >= box->nslots)
 		return -EINVAL;
 	ctx.slot = &box->slots[args->slot];
 	ctx.call_id = args->call_id;
 	/* Not exclusive: a reply for another call must not stop here. */
-	return mbx_wait(&sess->wq, mbx_try_collect_call, &ctx, args->flags,
-			args->timeout_ns, false);
+	return mbx_wait(&sess->wq, mbx_try_collect_call, &ctx,
+			mbx_wait_flags(ucmd, args->flags), args->timeout_ns,
+			false);
 }
 
 /* ---- submit ---- */
+
+/*
+ * Submit the call written in @slot, OWNED (a new call) or EDIT (the same
+ * call, revised) by @sess; its id in *@call_id. @collect: the submitter
+ * will collect a reply next, so a revision of another fd's call, whose
+ * reply is not ours, is refused. The wakeup is added to @w, for the
+ * caller to make (mbx_wake_flush()) once done.
+ */
+int mbx_submit(struct mbx_session *sess, u32 slot, u32 opcode, u32 len,
+	       u32 call_flags, u64 user_data, bool collect,
+	       struct mbx_wake *w, u64 *call_id)
+{
+	struct mbx_box *box = sess->box;
+	struct mbx_slot *s;
+	int ret = 0;
+
+	if (slot >= box->nslots)
+		return -EINVAL;
+	if (call_flags & ~MBX_CALL_AT_MOST_ONCE)
+		return -EINVAL;
+	if (len > box->slot_size)
+		return -EMSGSIZE;
+	s = &box->slots[slot];
+	spin_lock(&s->lock);
+	if (s->owner != sess) {
+		ret = -EPERM;
+		goto out;
+	}
+	/* A revised call's reply goes to its caller: not ours to collect. */
+	if (collect && s->state == MBX_STATE_EDIT && s->caller != sess) {
+		ret = -EINVAL;
+		goto out;
+	}
+	s->opcode = opcode;
+	s->len = len;
+	s->user_data = user_data;
+	if (s->state == MBX_STATE_OWNED) {
+		s->flags = call_flags;
+		mbx_slot_submit_new(box, s, sess, w);
+	} else {
+		/* EDIT: the same call, modified; id, caller, place kept. */
+		s->flags = (s->flags & ~MBX_CALL_AT_MOST_ONCE) | call_flags;
+		mbx_slot_requeue(box, s, false, w);
+	}
+	*call_id = s->call_id;
+out:
+	spin_unlock(&s->lock);
+	return ret;
+}
 
 int mbx_ioc_submit(struct mbx_ucmd *ucmd)
 {
 	struct mbx_submit_args *args = ucmd->cmd;
 	struct mbx_submit_args __user *usub = ucmd->ubuf;
 	struct mbx_session *sess = ucmd->sess;
-	struct mbx_box *box = sess->box;
 	bool collect = args->flags & MBX_SUBMIT_COLLECT;
 	/* Sync wakeup when we go to sleep right after. */
 	bool sync = collect && !(args->flags & MBX_WAIT_NONBLOCK);
 	struct mbx_collect_ctx ctx = { .sess = sess, .out = &args->out_reply };
-	struct mbx_slot *s;
+	struct mbx_wake w = MBX_WAKE(sess->box, sync);
 	int ret;
 
-	if (args->slot >= box->nslots)
-		return -EINVAL;
-	if (args->call_flags & ~MBX_CALL_AT_MOST_ONCE)
-		return -EINVAL;
 	/* Only the collect may wait. */
 	if (!collect && (args->flags & MBX_WAIT_MASK))
 		return -EINVAL;
-	if (args->len > box->slot_size)
-		return -EMSGSIZE;
-	s = &box->slots[args->slot];
-	spin_lock(&s->lock);
-	if (s->owner != sess) {
-		spin_unlock(&s->lock);
-		return -EPERM;
-	}
-	/* A revised call's reply goes to its caller: not ours to collect. */
-	if (collect && s->state == MBX_STATE_EDIT && s->caller != sess) {
-		spin_unlock(&s->lock);
-		return -EINVAL;
-	}
-	s->opcode = args->opcode;
-	s->len = args->len;
-	s->user_data = args->user_data;
-	if (s->state == MBX_STATE_OWNED) {
-		s->flags = args->call_flags;
-		mbx_slot_submit_new(box, s, sess, sync);
-	} else {
-		/* EDIT: the same call, modified; id, caller, place kept. */
-		s->flags = (s->flags & ~MBX_CALL_AT_MOST_ONCE) |
-			   args->call_flags;
-		mbx_slot_requeue(box, s, false, sync);
-	}
-	args->out_call_id = s->call_id;
-	spin_unlock(&s->lock);
+	/* Without waiting: submit and collect both run in the worker. */
+	if (collect && ucmd->nowait)
+		return -EAGAIN;
+	ret = mbx_submit(sess, args->slot, args->opcode, args->len,
+			 args->call_flags, args->user_data, collect, &w,
+			 &args->out_call_id);
+	mbx_wake_flush(&w);
+	if (ret)
+		return ret;
 	memset(&args->out_reply, 0, sizeof(args->out_reply));
 	if (!collect)
 		return 0;
@@ -310,12 +335,7 @@ int mbx_ioc_submit(struct mbx_ucmd *ucmd)
 
 /* ---- take and complete ---- */
 
-struct mbx_take_ctx {
-	struct mbx_session *sess;
-	struct mbx_call *out;
-};
-
-static int mbx_try_take(void *arg)
+int mbx_try_take(void *arg)
 {
 	struct mbx_take_ctx *ctx = arg;
 	struct mbx_box *box = ctx->sess->box;
@@ -338,8 +358,8 @@ static int mbx_try_take(void *arg)
 }
 
 /* Answer the call (slot, id) taken by @sess. */
-static int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id,
-			s32 status, u32 len, bool sync)
+int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id, s32 status,
+		 u32 len, struct mbx_wake *w)
 {
 	struct mbx_box *box = sess->box;
 	struct mbx_slot *s;
@@ -367,7 +387,7 @@ static int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id,
 			len = 0;
 			ret = -ECANCELED;
 		}
-		mbx_slot_finish(box, s, status, len, sync);
+		mbx_slot_finish(box, s, status, len, w);
 	}
 	spin_unlock(&s->lock);
 	return ret;
@@ -376,9 +396,13 @@ static int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id,
 int mbx_ioc_complete(struct mbx_ucmd *ucmd)
 {
 	struct mbx_complete_args *args = ucmd->cmd;
+	struct mbx_wake w = MBX_WAKE(ucmd->sess->box, false);
+	int ret;
 
-	return mbx_complete(ucmd->sess, args->slot, args->call_id,
-			    args->status, args->len, false);
+	ret = mbx_complete(ucmd->sess, args->slot, args->call_id,
+			   args->status, args->len, &w);
+	mbx_wake_flush(&w);
+	return ret;
 }
 
 int mbx_ioc_take(struct mbx_ucmd *ucmd)
@@ -397,9 +421,15 @@ int mbx_ioc_take(struct mbx_ucmd *ucmd)
 	memset(&args->out_call, 0, sizeof(args->out_call));
 	if ((args->flags & MBX_TAKE_COMPLETE) && args->done_call_id) {
 		/* Sync: we go on to wait for the next call. */
+		struct mbx_wake w = MBX_WAKE(sess->box,
+					     !(args->flags & MBX_WAIT_NONBLOCK));
+
+		/* Without waiting: complete and take both run in the worker. */
+		if (ucmd->nowait)
+			return -EAGAIN;
 		ret = mbx_complete(sess, args->done_slot, args->done_call_id,
-				   args->done_status, args->done_len,
-				   !(args->flags & MBX_WAIT_NONBLOCK));
+				   args->done_status, args->done_len, &w);
+		mbx_wake_flush(&w);
 		if (ret && ret != -ECANCELED)
 			return ret;
 		args->out_flags = MBX_TAKEN_DONE;
@@ -415,8 +445,9 @@ int mbx_ioc_take(struct mbx_ucmd *ucmd)
 		    put_user(args->out_flags, &utake->out_flags))
 			return -EFAULT;
 	}
-	return mbx_wait(&sess->box->call_wq, mbx_try_take, &ctx, args->flags,
-			args->timeout_ns, true);
+	return mbx_wait(&sess->box->call_wq, mbx_try_take, &ctx,
+			mbx_wait_flags(ucmd, args->flags), args->timeout_ns,
+			true);
 }
 
 /* ---- cancel ---- */
@@ -426,6 +457,7 @@ int mbx_ioc_cancel(struct mbx_ucmd *ucmd)
 	struct mbx_cancel_args *args = ucmd->cmd;
 	struct mbx_session *sess = ucmd->sess;
 	struct mbx_box *box = sess->box;
+	struct mbx_wake w = MBX_WAKE(box, false);
 	struct mbx_slot *s;
 	int ret = 0;
 
@@ -440,14 +472,14 @@ int mbx_ioc_cancel(struct mbx_ucmd *ucmd)
 	args->out_state = s->state;
 	switch (s->state) {
 	case MBX_STATE_PENDING:
-		mbx_slot_finish(box, s, -ECANCELED, 0, false);
+		mbx_slot_finish(box, s, -ECANCELED, 0, &w);
 		break;
 	case MBX_STATE_EDIT:
 		if (s->owner != sess) {
 			ret = -EBUSY;
 			break;
 		}
-		mbx_slot_finish(box, s, -ECANCELED, 0, false);
+		mbx_slot_finish(box, s, -ECANCELED, 0, &w);
 		break;
 	case MBX_STATE_TAKEN:
 		if (!(s->flags & MBX_CALL_CANCEL_REQ)) {
@@ -461,6 +493,7 @@ int mbx_ioc_cancel(struct mbx_ucmd *ucmd)
 	}
 out:
 	spin_unlock(&s->lock);
+	mbx_wake_flush(&w);
 	return ret;
 }
 

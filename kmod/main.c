@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 
 #include "mbx_internal.h"
+#include "mbx_compat.h"
 
 unsigned int mbx_max_boxes = 1024;
 module_param_named(max_boxes, mbx_max_boxes, uint, 0644);
@@ -66,7 +67,8 @@ static int mbx_ioc_api(struct mbx_ucmd *ucmd)
 	args->out_api = MBX_API_VERSION;
 	args->out_features = MBX_FEAT_REVOKE | MBX_FEAT_REDELIVER |
 			     MBX_FEAT_EVENTS | MBX_FEAT_INSPECT |
-			     MBX_FEAT_RECLAIM;
+			     MBX_FEAT_RECLAIM | MBX_FEAT_BATCH |
+			     (IS_ENABLED(CONFIG_IO_URING) ? MBX_FEAT_URING : 0);
 	args->out_max_slots = min_t(u32, READ_ONCE(mbx_max_slots),
 				    MBX_SLOTS_LIMIT);
 	args->out_max_slot_size = READ_ONCE(mbx_max_slot_size);
@@ -173,6 +175,14 @@ static const struct mbx_ioctl_op mbx_ioctl_ops[] = {
 	       MBX_ON_BOX, W, true, 0, 0, 0),
 	MBX_OP(MBX_IOC_EVENTS_READ, mbx_ioc_events, struct mbx_events_args,
 	       MBX_ON_BOX, R, true, 0, 0, MBX_RSV(struct mbx_events_args)),
+	MBX_OP(MBX_IOC_BATCH_CALL, mbx_ioc_batch_call,
+	       struct mbx_batch_call_args, MBX_ON_BOX, R | W, true,
+	       MBX_WAIT_FLAGS, MBX_TMO(struct mbx_batch_call_args),
+	       MBX_RSV(struct mbx_batch_call_args)),
+	MBX_OP(MBX_IOC_BATCH_SERVE, mbx_ioc_batch_serve,
+	       struct mbx_batch_serve_args, MBX_ON_BOX, W, true,
+	       MBX_WAIT_FLAGS, MBX_TMO(struct mbx_batch_serve_args),
+	       MBX_RSV(struct mbx_batch_serve_args)),
 };
 
 #undef R
@@ -198,15 +208,51 @@ union mbx_ioctl_buf {
 	struct mbx_collect_args collect;
 	struct mbx_cancel_args cancel;
 	struct mbx_events_args events;
+	struct mbx_batch_call_args batch_call;
+	struct mbx_batch_serve_args batch_serve;
 };
+
+/*
+ * Copy an argument struct of @size bytes in or out. Each size is a
+ * constant in its case, so that the usercopy hardening's object check,
+ * which only a variable size needs, stays off the call path.
+ */
+static int mbx_copy_args(union mbx_ioctl_buf *buf, void __user *ubuf,
+			 u16 size, bool out)
+{
+#define MBX_COPY_CASE(_n)						\
+	case _n:							\
+		return out ? copy_to_user(ubuf, buf, _n) :		\
+			     copy_from_user(buf, ubuf, _n)
+	switch (size) {
+	MBX_COPY_CASE(16);
+	MBX_COPY_CASE(24);
+	MBX_COPY_CASE(32);
+	MBX_COPY_CASE(40);
+	MBX_COPY_CASE(48);
+	MBX_COPY_CASE(56);
+	MBX_COPY_CASE(72);
+	MBX_COPY_CASE(80);
+	MBX_COPY_CASE(88);
+	MBX_COPY_CASE(96);
+	MBX_COPY_CASE(104);
+	MBX_COPY_CASE(136);
+	default:
+		return out ? copy_to_user(ubuf, buf, size) :
+			     copy_from_user(buf, ubuf, size);
+	}
+#undef MBX_COPY_CASE
+}
 
 /*
  * Every ioctl of both kinds of fd: find the operation, copy and check its
  * argument (size, flags, reserved field, wait flags, the session's
- * access), run it, copy the result back.
+ * access), run it, copy the result back. *@nowait, for io_uring: on
+ * entry, the issuer must not wait; on return, whether the operation was
+ * run so (then EAGAIN means "run me again where I may wait").
  */
 static long mbx_dispatch(struct mbx_session *sess, u8 on, unsigned int cmd,
-			 unsigned long arg)
+			 unsigned long arg, bool *nowait)
 {
 	const struct mbx_ioctl_op *op;
 	union mbx_ioctl_buf buf;
@@ -217,8 +263,10 @@ static long mbx_dispatch(struct mbx_session *sess, u8 on, unsigned int cmd,
 	};
 	struct { u32 size; u32 flags; } *hdr = (void *)&buf;
 	unsigned int nr = _IOC_NR(cmd);
+	bool can_wait = !*nowait;
 	long ret;
 
+	*nowait = false;
 	if (_IOC_TYPE(cmd) != MBX_IOC_MAGIC || cmd != _IO(MBX_IOC_MAGIC, nr) ||
 	    nr >= ARRAY_SIZE(mbx_ioctl_ops))
 		return -ENOTTY;
@@ -232,10 +280,14 @@ static long mbx_dispatch(struct mbx_session *sess, u8 on, unsigned int cmd,
 		return -EINVAL;
 	if (ucmd.user_size > PAGE_SIZE)
 		return -E2BIG;
-	ret = copy_struct_from_user(&buf, op->size, ucmd.ubuf,
-				    ucmd.user_size);
-	if (ret)
-		return ret;
+	if (ucmd.user_size > op->size) {
+		ret = check_zeroed_user(ucmd.ubuf + op->size,
+					ucmd.user_size - op->size);
+		if (ret <= 0)
+			return ret ?: -E2BIG;
+	}
+	if (mbx_copy_args(&buf, ucmd.ubuf, op->size, false))
+		return -EFAULT;
 
 	if (hdr->flags & ~op->flags)
 		return -EINVAL;
@@ -255,24 +307,67 @@ static long mbx_dispatch(struct mbx_session *sess, u8 on, unsigned int cmd,
 	if (sess && (sess->access & op->access) != op->access)
 		return -EBADF;
 
+	ucmd.nowait = !can_wait && op->timeout_off &&
+		      !(hdr->flags & MBX_WAIT_NONBLOCK);
+	*nowait = ucmd.nowait;
 	ret = op->execute(&ucmd);
 	if (ret < 0 || !op->reply)
 		return ret;
-	if (copy_to_user(ucmd.ubuf, &buf, op->size))
+	if (mbx_copy_args(&buf, ucmd.ubuf, op->size, true))
 		return -EFAULT;
 	return ret;
 }
 
 long mbx_box_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return mbx_dispatch(file->private_data, MBX_ON_BOX, cmd, arg);
+	bool nowait = false;
+
+	return mbx_dispatch(file->private_data, MBX_ON_BOX, cmd, arg, &nowait);
 }
 
 static long mbx_ctl_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
-	return mbx_dispatch(NULL, MBX_ON_CTL, cmd, arg);
+	bool nowait = false;
+
+	return mbx_dispatch(NULL, MBX_ON_CTL, cmd, arg, &nowait);
 }
+
+#if IS_ENABLED(CONFIG_IO_URING)
+/*
+ * IORING_OP_URING_CMD on a mailbox fd: the ioctl cmd_op on the argument
+ * struct at cmd->arg. io_uring first issues it where it must not wait
+ * (IO_URING_F_NONBLOCK); an operation that would wait returns EAGAIN
+ * there, before doing anything, and io_uring issues it again from its
+ * worker thread, where it waits like the ioctl. Ring teardown and task
+ * exit cancel that worker's wait with a signal (EINTR), so no command
+ * outlives its ring. The result is the completion's res; an EAGAIN the
+ * caller asked for (MBX_WAIT_NONBLOCK) is posted as such.
+ */
+int mbx_box_fd_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	const struct mbx_uring_cmd *ucmd = mbx_uring_cmd_payload(ioucmd);
+	bool nowait = issue_flags & IO_URING_F_NONBLOCK;
+	u64 arg = READ_ONCE(ucmd->arg);
+	long ret;
+
+	if (READ_ONCE(ucmd->__reserved) || ioucmd->flags)
+		ret = -EINVAL;
+	else
+		ret = mbx_dispatch(ioucmd->file->private_data, MBX_ON_BOX,
+				   ioucmd->cmd_op, (unsigned long)arg, &nowait);
+	if (ret == -EAGAIN && nowait)
+		return -EAGAIN;
+	if (ret == -ERESTARTSYS)
+		ret = -EINTR;
+	if (ret == -EAGAIN || ret == -EIOCBQUEUED) {
+		/* Returned as such, io_uring would issue it again. */
+		io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+		return -EIOCBQUEUED;
+	}
+	return ret;
+}
+#endif
 
 /* ------------------------------------------------------------------ */
 /* /dev/mailbox                                                         */
@@ -315,6 +410,11 @@ static void mbx_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct mbx_event) != 24);
 	BUILD_BUG_ON(sizeof(struct mbx_events_args) != 32);
 	BUILD_BUG_ON(sizeof(struct mbx_reclaim_args) != 24);
+	BUILD_BUG_ON(sizeof(struct mbx_batch_submit) != 40);
+	BUILD_BUG_ON(sizeof(struct mbx_batch_complete) != 24);
+	BUILD_BUG_ON(sizeof(struct mbx_batch_call_args) != 56);
+	BUILD_BUG_ON(sizeof(struct mbx_batch_serve_args) != 56);
+	BUILD_BUG_ON(sizeof(struct mbx_uring_cmd) != 16);
 	/* The per-operation flags start above the wait flags' range. */
 	BUILD_BUG_ON(MBX_WAIT_FLAGS & ~MBX_WAIT_MASK);
 	BUILD_BUG_ON((MBX_ACQUIRE_ANY | MBX_ACQUIRE_CALL | MBX_SUBMIT_COLLECT |

@@ -36,4 +36,23 @@ static inline void mbx_vm_flags_clear(struct vm_area_struct *vma,
 }
 #endif
 
+#if IS_ENABLED(CONFIG_IO_URING)
+#if KERNEL_VERSION(6, 6, 0) > LINUX_VERSION_CODE
+#include <linux/io_uring.h>
+
+/* The command area of the SQE: ->cmd until 6.6, then ->sqe. */
+static inline const void *mbx_uring_cmd_payload(struct io_uring_cmd *ioucmd)
+{
+	return ioucmd->cmd;
+}
+#else
+#include <linux/io_uring/cmd.h>
+
+static inline const void *mbx_uring_cmd_payload(struct io_uring_cmd *ioucmd)
+{
+	return io_uring_sqe_cmd(ioucmd->sqe);
+}
+#endif
+#endif
+
 #endif /* _MBX_COMPAT_H */

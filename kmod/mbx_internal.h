@@ -16,6 +16,7 @@
  *   box.c      the registry, accounting, create/open/destroy/list/set
  *   slot.c     queues, waiting, and every slot state transition
  *   call.c     acquire, release, submit, take, complete, collect, cancel
+ *   batch.c    many submits and collects, many completes and takes, at once
  *   session.c  a session's life: open, release, poll, mmap, events
  *   inspect.c  info, stats, slot info, /proc/driver/mailbox
  *
@@ -55,7 +56,10 @@
  *
  * No sleeping happens under slot->lock, qlock or attr_lock, no user memory
  * is touched under them, and they are plain spinlock_t, so PREEMPT_RT
- * turns them into sleeping locks without harm. Wait conditions run with
+ * turns them into sleeping locks without harm. The wakeups of the call
+ * path (a call pending, a reply queued) are made after slot->lock is
+ * dropped (struct mbx_wake), so that on PREEMPT_RT the woken task does not
+ * preempt the waker only to block on the lock it still holds. Wait conditions run with
  * the task state set and only take spinlocks.
  *
  * Lost wakeups. Every waiter, poll included, queues itself on the wait
@@ -140,6 +144,7 @@ struct mbx_session {
 	u32 ev_head;
 	u32 ev_count;
 	bool ev_overflow;
+	struct rcu_head rcu;		/* freed after a grace period */
 };
 
 struct mbx_slot {
@@ -232,8 +237,20 @@ struct mbx_ucmd {
 	struct mbx_session *sess;	/* NULL on /dev/mailbox */
 	void __user *ubuf;
 	u32 user_size;
+	/*
+	 * Issued by io_uring, which must not be held up: fail with EAGAIN
+	 * where the operation would wait, before any side effect, so that
+	 * io_uring runs it again in its worker, where it may wait.
+	 */
+	bool nowait;
 	void *cmd;
 };
+
+/* The wait flags for an operation of @ucmd that asked for @flags. */
+static inline u32 mbx_wait_flags(const struct mbx_ucmd *ucmd, u32 flags)
+{
+	return ucmd->nowait ? MBX_WAIT_NONBLOCK : flags;
+}
 
 /* box.c */
 extern struct mutex mbx_lock;
@@ -260,11 +277,31 @@ static inline void *mbx_reply_plane(struct mbx_box *box, struct mbx_slot *s)
 	return box->vaddr + box->plane_size + (size_t)s->index * box->slot_size;
 }
 
+/*
+ * The wakeups a transition owes, made by mbx_wake_flush() once the slot
+ * lock is dropped: on PREEMPT_RT, where slot->lock sleeps, a task woken
+ * under it would run at once and block on it. A caller session named in
+ * @caller is kept by RCU from the transition (under slot->lock, which
+ * keeps it then) to the flush; sessions are freed after a grace period.
+ * @sync: the waker goes to sleep right after, the woken need not preempt.
+ * A batch makes all its moves, then all its wakeups: one callee woken per
+ * call still, but not while the batch is half submitted.
+ */
+struct mbx_wake {
+	struct mbx_box *box;
+	struct mbx_session *caller;	/* a reply was queued for it */
+	u32 callees;			/* calls that became pending */
+	bool sync;
+};
+
+#define MBX_WAKE(_box, _sync)	{ .box = (_box), .sync = (_sync) }
+
 /* slot.c */
+void mbx_wake_flush(struct mbx_wake *w);
 typedef int (*mbx_try_fn)(void *ctx);
 int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx, u32 flags,
 	     u64 timeout_ns, bool exclusive);
-void mbx_wake_callees(struct mbx_box *box, bool sync);
+void mbx_wake_callees(struct mbx_box *box, u32 n, bool sync);
 struct mbx_slot *mbx_pop_pending(struct mbx_box *box);
 struct mbx_slot *mbx_pop_free(struct mbx_box *box);
 struct mbx_slot *mbx_pop_reply(struct mbx_session *sess);
@@ -274,15 +311,15 @@ void mbx_fill_call(struct mbx_call *c, struct mbx_slot *s, u32 len);
 void mbx_slot_own(struct mbx_slot *s, struct mbx_session *sess, u32 *out_flags);
 void mbx_slot_free(struct mbx_box *box, struct mbx_slot *s);
 void mbx_slot_submit_new(struct mbx_box *box, struct mbx_slot *s,
-			 struct mbx_session *caller, bool sync);
+			 struct mbx_session *caller, struct mbx_wake *w);
 void mbx_slot_requeue(struct mbx_box *box, struct mbx_slot *s, bool redeliver,
-		      bool sync);
+		      struct mbx_wake *w);
 void mbx_slot_edit(struct mbx_box *box, struct mbx_slot *s,
 		   struct mbx_session *sess);
 void mbx_slot_take(struct mbx_box *box, struct mbx_slot *s,
 		   struct mbx_session *callee);
 void mbx_slot_finish(struct mbx_box *box, struct mbx_slot *s, s32 status,
-		     u32 reply_len, bool sync);
+		     u32 reply_len, struct mbx_wake *w);
 void mbx_slot_collect(struct mbx_box *box, struct mbx_slot *s,
 		      struct mbx_session *sess);
 void mbx_slot_orphan(struct mbx_box *box, struct mbx_slot *s);
@@ -290,6 +327,25 @@ unsigned int mbx_reclaim(struct mbx_box *box, u64 min_age_ns, u64 *next_ns);
 void mbx_reclaim_work(struct work_struct *work);
 
 /* call.c */
+struct mbx_collect_ctx {
+	struct mbx_session *sess;
+	struct mbx_slot *slot;		/* NULL: any of the session's */
+	u64 call_id;
+	struct mbx_call *out;
+};
+
+struct mbx_take_ctx {
+	struct mbx_session *sess;
+	struct mbx_call *out;
+};
+
+int mbx_try_collect_any(void *arg);
+int mbx_try_take(void *arg);
+int mbx_submit(struct mbx_session *sess, u32 slot, u32 opcode, u32 len,
+	       u32 call_flags, u64 user_data, bool collect,
+	       struct mbx_wake *w, u64 *call_id);
+int mbx_complete(struct mbx_session *sess, u32 slot, u64 call_id, s32 status,
+		 u32 len, struct mbx_wake *w);
 int mbx_ioc_acquire(struct mbx_ucmd *ucmd);
 int mbx_ioc_release(struct mbx_ucmd *ucmd);
 int mbx_ioc_submit(struct mbx_ucmd *ucmd);
@@ -298,6 +354,10 @@ int mbx_ioc_complete(struct mbx_ucmd *ucmd);
 int mbx_ioc_collect(struct mbx_ucmd *ucmd);
 int mbx_ioc_cancel(struct mbx_ucmd *ucmd);
 int mbx_ioc_reclaim(struct mbx_ucmd *ucmd);
+
+/* batch.c */
+int mbx_ioc_batch_call(struct mbx_ucmd *ucmd);
+int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd);
 
 /* session.c */
 int mbx_session_open(struct mbx_box *box, u32 access, bool cloexec);
@@ -311,6 +371,8 @@ int mbx_proc_init(void);
 void mbx_proc_exit(void);
 
 /* main.c */
+struct io_uring_cmd;
 long mbx_box_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int mbx_box_fd_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
 #endif /* _MBX_INTERNAL_H */

@@ -30,7 +30,8 @@ static void mbx_count_owner_died(struct mbx_box *box)
  * is lost. The call runs again (redelivery), unless its caller asked for
  * at most once (-EOWNERDEAD) or cancelled it meanwhile (-ECANCELED).
  */
-static void mbx_release_callee(struct mbx_box *box, struct mbx_slot *s)
+static void mbx_release_callee(struct mbx_box *box, struct mbx_slot *s,
+			       struct mbx_wake *w)
 {
 	struct mbx_session *caller = s->caller;
 	s32 status = 0;
@@ -43,9 +44,9 @@ static void mbx_release_callee(struct mbx_box *box, struct mbx_slot *s)
 	else if (s->flags & MBX_CALL_AT_MOST_ONCE)
 		status = -EOWNERDEAD;
 	if (status)
-		mbx_slot_finish(box, s, status, 0, false);
+		mbx_slot_finish(box, s, status, 0, w);
 	else
-		mbx_slot_requeue(box, s, true, false);
+		mbx_slot_requeue(box, s, true, w);
 	if (caller)
 		mbx_push_event(caller, MBX_EVENT_CALLEE_DIED, s, status);
 }
@@ -55,12 +56,13 @@ static void mbx_release_callee(struct mbx_box *box, struct mbx_slot *s)
  * its call plane zeroed, the next acquirer told); a revision in progress
  * may be torn, so the call fails.
  */
-static void mbx_release_owner(struct mbx_box *box, struct mbx_slot *s)
+static void mbx_release_owner(struct mbx_box *box, struct mbx_slot *s,
+			      struct mbx_wake *w)
 {
 	lockdep_assert_held(&s->lock);
 	mbx_count_owner_died(box);
 	if (s->state == MBX_STATE_EDIT) {
-		mbx_slot_finish(box, s, -EOWNERDEAD, 0, false);
+		mbx_slot_finish(box, s, -EOWNERDEAD, 0, w);
 		return;
 	}
 	memset(mbx_call_plane(box, s), 0, box->slot_size);
@@ -89,15 +91,17 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 
 	for (i = 0; i < box->nslots; i++) {
 		struct mbx_slot *s = &box->slots[i];
+		struct mbx_wake w = MBX_WAKE(box, false);
 
 		spin_lock(&s->lock);
 		if (s->callee == sess)
-			mbx_release_callee(box, s);
+			mbx_release_callee(box, s, &w);
 		if (s->owner == sess)
-			mbx_release_owner(box, s);
+			mbx_release_owner(box, s, &w);
 		if (s->caller == sess)
 			mbx_release_caller(box, s);
 		spin_unlock(&s->lock);
+		mbx_wake_flush(&w);
 		cond_resched();
 	}
 	spin_lock(&box->qlock);
@@ -105,7 +109,8 @@ static int mbx_box_fd_release(struct inode *inode, struct file *file)
 	WARN_ON_ONCE(!list_empty(&sess->replies));
 	spin_unlock(&box->qlock);
 	put_pid(sess->pid);
-	kfree(sess);
+	/* A reply's waker may still be waking sess->wq: struct mbx_wake. */
+	kfree_rcu(sess, rcu);
 	mbx_box_put(box);
 	return 0;
 }
@@ -170,6 +175,9 @@ static const struct file_operations mbx_box_fops = {
 	.mmap = mbx_box_fd_mmap,
 	.unlocked_ioctl = mbx_box_fd_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+#if IS_ENABLED(CONFIG_IO_URING)
+	.uring_cmd = mbx_box_fd_uring_cmd,
+#endif
 	.llseek = noop_llseek,
 };
 

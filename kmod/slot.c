@@ -11,6 +11,7 @@
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/poll.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/string.h>
 
@@ -77,6 +78,15 @@ int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx, u32 flags,
 		} else {
 			schedule();
 		}
+		/*
+		 * Woken, and so off the queue: what woke us is usually there.
+		 * Take it before queueing again; if it is gone, queue and
+		 * check again as on the first turn, so nothing is missed.
+		 */
+		__set_current_state(TASK_RUNNING);
+		ret = try(ctx);
+		if (ret != -EAGAIN)
+			break;
 	}
 	finish_wait(wq, &wait);
 	if (ret == -ERESTARTSYS || ret == -ETIMEDOUT) {
@@ -112,9 +122,35 @@ static void mbx_wake_box(struct mbx_box *box, wait_queue_head_t *wq,
 		wake_up_poll(&box->poll_wq, mask);
 }
 
-void mbx_wake_callees(struct mbx_box *box, bool sync)
+/* @n calls became pending: wake up to @n blocked callees, and pollers. */
+void mbx_wake_callees(struct mbx_box *box, u32 n, bool sync)
 {
-	mbx_wake_box(box, &box->call_wq, EPOLLIN | EPOLLRDNORM, sync);
+	__poll_t mask = EPOLLIN | EPOLLRDNORM;
+
+	if (n == 1) {
+		mbx_wake_box(box, &box->call_wq, mask, sync);
+		return;
+	}
+	__wake_up(&box->call_wq, TASK_NORMAL, n, poll_to_key(mask));
+	if (wq_has_sleeper(&box->poll_wq))
+		wake_up_poll(&box->poll_wq, mask);
+}
+
+/* Make the wakeups @w owes; the slot lock is no longer held. */
+void mbx_wake_flush(struct mbx_wake *w)
+{
+	if (w->callees)
+		mbx_wake_callees(w->box, w->callees, w->sync);
+	if (w->caller) {
+		if (w->sync)
+			wake_up_interruptible_sync_poll(&w->caller->wq,
+							EPOLLRDBAND);
+		else
+			wake_up_poll(&w->caller->wq, EPOLLRDBAND);
+		rcu_read_unlock();
+	}
+	w->callees = 0;
+	w->caller = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -271,7 +307,7 @@ void mbx_slot_free(struct mbx_box *box, struct mbx_slot *s)
  * the queue. The opcode, length, cookie and flags are already in @s.
  */
 void mbx_slot_submit_new(struct mbx_box *box, struct mbx_slot *s,
-			 struct mbx_session *caller, bool sync)
+			 struct mbx_session *caller, struct mbx_wake *w)
 {
 	lockdep_assert_held(&s->lock);
 	mbx_slot_move(s, MBX_STATE_PENDING);
@@ -291,7 +327,7 @@ void mbx_slot_submit_new(struct mbx_box *box, struct mbx_slot *s,
 	list_add_tail(&s->qnode, &box->pending);
 	box->npending++;
 	spin_unlock(&box->qlock);
-	mbx_wake_callees(box, sync);
+	w->callees++;
 }
 
 /*
@@ -300,7 +336,7 @@ void mbx_slot_submit_new(struct mbx_box *box, struct mbx_slot *s,
  * the queue, same id, same caller.
  */
 void mbx_slot_requeue(struct mbx_box *box, struct mbx_slot *s,
-		      bool redeliver, bool sync)
+		      bool redeliver, struct mbx_wake *w)
 {
 	lockdep_assert_held(&s->lock);
 	WARN_ON_ONCE(s->state != (redeliver ? MBX_STATE_TAKEN :
@@ -315,7 +351,7 @@ void mbx_slot_requeue(struct mbx_box *box, struct mbx_slot *s,
 		spin_unlock(&box->qlock);
 	}
 	mbx_queue_pending(box, s);
-	mbx_wake_callees(box, sync);
+	w->callees++;
 }
 
 /* PENDING -> EDIT by @sess, out of the queue. */
@@ -365,7 +401,7 @@ static void mbx_orphaned(struct mbx_box *box)
  * list when the caller is still there, an orphan otherwise.
  */
 void mbx_slot_finish(struct mbx_box *box, struct mbx_slot *s, s32 status,
-		     u32 reply_len, bool sync)
+		     u32 reply_len, struct mbx_wake *w)
 {
 	struct mbx_session *caller = s->caller;
 
@@ -384,12 +420,21 @@ void mbx_slot_finish(struct mbx_box *box, struct mbx_slot *s, s32 status,
 	if (caller)
 		list_add_tail(&s->qnode, &caller->replies);
 	spin_unlock(&box->qlock);
-	if (caller && sync)
-		wake_up_interruptible_sync_poll(&caller->wq, EPOLLRDBAND);
-	else if (caller)
-		wake_up_poll(&caller->wq, EPOLLRDBAND);
-	else
+	if (caller && caller != w->caller) {
+		/*
+		 * Kept until mbx_wake_flush(): see struct mbx_wake. A batch
+		 * answering calls of several callers wakes the one before
+		 * now (rare: a callee's batch usually serves one caller).
+		 */
+		if (w->caller) {
+			wake_up_poll(&w->caller->wq, EPOLLRDBAND);
+			rcu_read_unlock();
+		}
+		rcu_read_lock();
+		w->caller = caller;
+	} else if (!caller) {
 		mbx_orphaned(box);
+	}
 }
 
 /* REPLIED -> OWNED by @sess, which collects the reply. */

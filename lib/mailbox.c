@@ -477,6 +477,50 @@ int mailbox_complete_take(struct mailbox *mb, struct mbx_call *done,
 	return (int)args.out_flags;
 }
 
+/* ---- Batches ---- */
+
+int mailbox_batch_call(struct mailbox *mb, struct mbx_batch_submit *calls,
+		       uint32_t ncalls, struct mbx_call *replies,
+		       uint32_t nreplies, uint32_t flags, uint64_t timeout_ns)
+{
+	struct mbx_batch_call_args args = {
+		.size = sizeof(args),
+		.flags = flags,
+		.submit = (uintptr_t)calls,
+		.collect = (uintptr_t)replies,
+		.nsubmit = ncalls,
+		.ncollect = nreplies,
+		.timeout_ns = timeout_ns,
+	};
+	int ret;
+
+	/*
+	 * Publishes the call planes of the entries' slots; each entry gets
+	 * its out_result (and out_call_id) before any wait.
+	 */
+	ret = mbx_ioctl(mb->fd, MBX_IOC_BATCH_CALL, &args);
+	return ret < 0 ? ret : (int)args.out_collected;
+}
+
+int mailbox_batch_serve(struct mailbox *mb, struct mbx_batch_complete *done,
+			uint32_t ndone, struct mbx_call *calls, uint32_t ncalls,
+			uint32_t flags, uint64_t timeout_ns)
+{
+	struct mbx_batch_serve_args args = {
+		.size = sizeof(args),
+		.flags = flags,
+		.complete = (uintptr_t)done,
+		.take = (uintptr_t)calls,
+		.ncomplete = ndone,
+		.ntake = ncalls,
+		.timeout_ns = timeout_ns,
+	};
+	int ret;
+
+	ret = mbx_ioctl(mb->fd, MBX_IOC_BATCH_SERVE, &args);
+	return ret < 0 ? ret : (int)args.out_taken;
+}
+
 /* ---- Revocation ---- */
 
 int mailbox_revoke(struct mailbox *mb, const struct mbx_call *call)

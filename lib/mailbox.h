@@ -151,6 +151,26 @@ int mailbox_complete_take(struct mailbox *mb, struct mbx_call *done,
 			  int32_t status, uint32_t len, uint32_t flags,
 			  uint64_t timeout_ns, struct mbx_call *next);
 
+/* ---- Batches (MBX_FEAT_BATCH) ---- */
+
+/*
+ * Submit @ncalls calls (each entry's out_result and out_call_id say how
+ * it went), then collect up to @nreplies replies, waiting per @flags for
+ * the first: the count collected, or a negative errno (a failed wait
+ * leaves the submissions made). Either count may be 0, not both.
+ */
+int mailbox_batch_call(struct mailbox *mb, struct mbx_batch_submit *calls,
+		       uint32_t ncalls, struct mbx_call *replies,
+		       uint32_t nreplies, uint32_t flags, uint64_t timeout_ns);
+/*
+ * Answer @ndone calls (each entry's out_result says how it went), then
+ * take up to @ncalls calls, waiting per @flags for the first: the count
+ * taken, or a negative errno (a failed wait leaves the answers made).
+ */
+int mailbox_batch_serve(struct mailbox *mb, struct mbx_batch_complete *done,
+			uint32_t ndone, struct mbx_call *calls,
+			uint32_t ncalls, uint32_t flags, uint64_t timeout_ns);
+
 /* ---- Revocation ---- */
 
 int mailbox_revoke(struct mailbox *mb, const struct mbx_call *call);

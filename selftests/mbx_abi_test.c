@@ -794,8 +794,8 @@ FIXTURE_VARIANT_ADD(unknown_cmd, box_nr_14) {
 FIXTURE_VARIANT_ADD(unknown_cmd, box_nr_23) {
 	.cmd = _IO(MBX_IOC_MAGIC, 0x23), .on_box = 1,
 };
-FIXTURE_VARIANT_ADD(unknown_cmd, box_nr_36) {
-	.cmd = _IO(MBX_IOC_MAGIC, 0x36), .on_box = 1,
+FIXTURE_VARIANT_ADD(unknown_cmd, box_nr_38) {
+	.cmd = _IO(MBX_IOC_MAGIC, 0x38), .on_box = 1,
 };
 FIXTURE_VARIANT_ADD(unknown_cmd, box_other_magic) {
 	.cmd = _IO(MBX_IOC_MAGIC - 1, 0x30), .on_box = 1,

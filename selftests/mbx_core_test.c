@@ -123,7 +123,8 @@ TEST_F(dev, api_handshake)
 	EXPECT_NE(0xccccccccccccccccULL, api.out_max_box_bytes);
 	/* Every feature this header knows is there; nothing else. */
 	EXPECT_EQ(MBX_FEAT_REVOKE | MBX_FEAT_REDELIVER | MBX_FEAT_EVENTS |
-		  MBX_FEAT_INSPECT | MBX_FEAT_RECLAIM, api.out_features);
+		  MBX_FEAT_INSPECT | MBX_FEAT_RECLAIM | MBX_FEAT_BATCH |
+		  MBX_FEAT_URING, api.out_features);
 }
 
 TEST_F(dev, api_on_mailbox_fd)

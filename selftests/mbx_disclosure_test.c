@@ -388,7 +388,7 @@ TEST_F(disclosure, api_out_fields)
 	EXPECT_EQ(MBX_API_VERSION, a.api);
 	EXPECT_EQ(MBX_API_VERSION, a.out_api);
 	EXPECT_NE(0, a.out_features);
-	EXPECT_EQ(0, a.out_features & ~((MBX_FEAT_RECLAIM << 1) - 1));
+	EXPECT_EQ(0, a.out_features & ~((MBX_FEAT_URING << 1) - 1));
 	EXPECT_EQ(param_get("max_slots"), a.out_max_slots);
 	EXPECT_EQ(param_get("max_slot_size"), a.out_max_slot_size);
 	EXPECT_EQ(param_get("max_box_bytes"), a.out_max_box_bytes);

@@ -142,6 +142,10 @@ IOCTL_VARIANT(call_cancel, MBX_IOC_CALL_CANCEL, struct mbx_cancel_args,
 	      ON_CALLER);
 IOCTL_VARIANT(events_read, MBX_IOC_EVENTS_READ, struct mbx_events_args,
 	      ON_CALLEE);
+IOCTL_VARIANT(batch_call, MBX_IOC_BATCH_CALL, struct mbx_batch_call_args,
+	      ON_CALLER);
+IOCTL_VARIANT(batch_serve, MBX_IOC_BATCH_SERVE, struct mbx_batch_serve_args,
+	      ON_CALLEE);
 
 static int variant_fd(FIXTURE_DATA(scene) *self,
 		      const FIXTURE_VARIANT(scene) *variant)

@@ -87,6 +87,8 @@
 #define MBX_FEAT_EVENTS		(1ULL << 2)
 #define MBX_FEAT_INSPECT	(1ULL << 3)
 #define MBX_FEAT_RECLAIM	(1ULL << 4)
+#define MBX_FEAT_BATCH		(1ULL << 5)	/* MBX_IOC_BATCH_CALL, _SERVE */
+#define MBX_FEAT_URING		(1ULL << 6)	/* IORING_OP_URING_CMD */
 
 /*
  * Wait flags, bits 0-7 of every flags word, with one meaning on every
@@ -701,6 +703,146 @@ struct mbx_reclaim_args {
 	__u32 __reserved;
 };
 
+/* The most entries in each array of a batch. */
+#define MBX_BATCH_MAX		256
+
+/**
+ * struct mbx_batch_submit - one call of MBX_IOC_BATCH_CALL.
+ * @slot:	as struct mbx_submit_args.
+ * @opcode:	as struct mbx_submit_args.
+ * @len:	as struct mbx_submit_args.
+ * @call_flags:	as struct mbx_submit_args.
+ * @user_data:	as struct mbx_submit_args.
+ * @out_call_id: the call's id, when @out_result is 0.
+ * @out_result:	0, or the errno MBX_IOC_CALL_SUBMIT would have failed with
+ *		(negative); EINVAL also for a non-zero @__reserved.
+ * @__reserved:	0.
+ */
+struct mbx_batch_submit {
+	__u32 slot;
+	__u32 opcode;
+	__u32 len;
+	__u32 call_flags;
+	__u64 user_data;
+	__u64 out_call_id;
+	__s32 out_result;
+	__u32 __reserved;
+};
+
+/**
+ * struct mbx_batch_complete - one answer of MBX_IOC_BATCH_SERVE.
+ * @call_id:	as struct mbx_complete_args.
+ * @slot:	as struct mbx_complete_args.
+ * @len:	as struct mbx_complete_args.
+ * @status:	as struct mbx_complete_args.
+ * @out_result:	0, -ECANCELED (answered as cancelled), or the errno
+ *		MBX_IOC_CALL_COMPLETE would have failed with (negative).
+ */
+struct mbx_batch_complete {
+	__u64 call_id;
+	__u32 slot;
+	__u32 len;
+	__s32 status;
+	__s32 out_result;
+};
+
+/**
+ * struct mbx_batch_call_args - MBX_IOC_BATCH_CALL: a caller submits up to
+ * MBX_BATCH_MAX calls, then collects up to MBX_BATCH_MAX replies.
+ * @size:		sizeof(struct mbx_batch_call_args).
+ * @flags:		MBX_WAIT_*, only with @ncollect.
+ * @submit:		user pointer to @nsubmit struct mbx_batch_submit.
+ * @collect:		user pointer to room for @ncollect struct mbx_call.
+ * @nsubmit:		calls to submit, 0..MBX_BATCH_MAX.
+ * @ncollect:		most replies to collect, 0..MBX_BATCH_MAX.
+ * @timeout_ns:		with MBX_WAIT_TIMEOUT; otherwise 0.
+ * @out_submitted:	entries of @submit processed.
+ * @out_failed:		of them, those with a non-zero out_result.
+ * @out_collected:	replies written to @collect.
+ * @__reserved:		0.
+ *
+ * Each entry of @submit is submitted in order as MBX_IOC_CALL_SUBMIT
+ * without MBX_SUBMIT_COLLECT would; an entry that fails says why in its
+ * out_result and the others go on. Then, if @ncollect is not 0, it waits
+ * per the wait flags for one reply to a call of this fd (as
+ * MBX_IOC_CALL_COLLECT without MBX_COLLECT_CALL) and collects it and the
+ * others already there, oldest first, up to @ncollect; each collected slot
+ * is OWNED by this fd. @out_submitted and @out_failed are written to user
+ * memory before the wait: a failed wait (EAGAIN, ETIMEDOUT, EINTR; never
+ * restarted) is the ioctl's error, the submissions stand. EFAULT on an
+ * entry stops the batch there. nsubmit + ncollect = 0, or either above
+ * MBX_BATCH_MAX, is EINVAL.
+ */
+struct mbx_batch_call_args {
+	__u32 size;
+	__u32 flags;
+	__u64 submit;
+	__u64 collect;
+	__u32 nsubmit;
+	__u32 ncollect;
+	__u64 timeout_ns;
+	__u32 out_submitted;
+	__u32 out_failed;
+	__u32 out_collected;
+	__u32 __reserved;
+};
+
+/**
+ * struct mbx_batch_serve_args - MBX_IOC_BATCH_SERVE: a callee answers up
+ * to MBX_BATCH_MAX calls, then takes up to MBX_BATCH_MAX.
+ * @size:		sizeof(struct mbx_batch_serve_args).
+ * @flags:		MBX_WAIT_*, only with @ntake.
+ * @complete:		user pointer to @ncomplete struct mbx_batch_complete.
+ * @take:		user pointer to room for @ntake struct mbx_call.
+ * @ncomplete:		calls to answer, 0..MBX_BATCH_MAX.
+ * @ntake:		most calls to take, 0..MBX_BATCH_MAX.
+ * @timeout_ns:		with MBX_WAIT_TIMEOUT; otherwise 0.
+ * @out_completed:	entries of @complete processed.
+ * @out_failed:		of them, those with an out_result other than 0 and
+ *			-ECANCELED (which is answered).
+ * @out_taken:		calls written to @take.
+ * @__reserved:		0.
+ *
+ * Each entry of @complete is answered in order as MBX_IOC_CALL_COMPLETE
+ * would; an entry that fails says why in its out_result and the others go
+ * on. Then, if @ntake is not 0, it waits per the wait flags for a pending
+ * call and takes it and the others pending, oldest first, up to @ntake.
+ * @out_completed and @out_failed are written to user memory before the
+ * wait, as for MBX_IOC_BATCH_CALL; the same limits apply.
+ */
+struct mbx_batch_serve_args {
+	__u32 size;
+	__u32 flags;
+	__u64 complete;
+	__u64 take;
+	__u32 ncomplete;
+	__u32 ntake;
+	__u64 timeout_ns;
+	__u32 out_completed;
+	__u32 out_failed;
+	__u32 out_taken;
+	__u32 __reserved;
+};
+
+/**
+ * struct mbx_uring_cmd - the command area of an IORING_OP_URING_CMD
+ * submission on a mailbox fd (the 16 bytes of a 64-byte SQE suffice).
+ * @arg:	user pointer to the argument struct of the ioctl named by
+ *		the SQE's cmd_op (an MBX_IOC_* valid on a mailbox fd).
+ * @__reserved:	0.
+ *
+ * The command does what the ioctl does, with the same argument struct,
+ * checks and results; the completion's res is the ioctl's return value
+ * (0 or a negative errno). An operation that would wait does not hold up
+ * the submitter: it waits in io_uring's worker and completes when done,
+ * or with -EINTR when the ring is torn down or the task exits. Wait flags
+ * and timeouts mean what they mean for the ioctl.
+ */
+struct mbx_uring_cmd {
+	__u64 arg;
+	__u64 __reserved;
+};
+
 #define MBX_IOC_MAGIC		0xBC
 
 /* On /dev/mailbox and on a mailbox fd */
@@ -724,5 +866,7 @@ struct mbx_reclaim_args {
 #define MBX_IOC_CALL_COLLECT	_IO(MBX_IOC_MAGIC, 0x33)
 #define MBX_IOC_CALL_CANCEL	_IO(MBX_IOC_MAGIC, 0x34)
 #define MBX_IOC_EVENTS_READ	_IO(MBX_IOC_MAGIC, 0x35)
+#define MBX_IOC_BATCH_CALL	_IO(MBX_IOC_MAGIC, 0x36)
+#define MBX_IOC_BATCH_SERVE	_IO(MBX_IOC_MAGIC, 0x37)
 
 #endif /* _UAPI_LINUX_MBX_H */
