@@ -212,6 +212,12 @@ union mbx_ioctl_buf {
 	struct mbx_batch_serve_args batch_serve;
 };
 
+static __always_inline int mbx_copy(void *kbuf, void __user *ubuf, size_t n,
+				    bool out)
+{
+	return out ? copy_to_user(ubuf, kbuf, n) : copy_from_user(kbuf, ubuf, n);
+}
+
 /*
  * Copy an argument struct of @size bytes in or out. Each size is a
  * constant in its case, so that the usercopy hardening's object check,
@@ -220,28 +226,34 @@ union mbx_ioctl_buf {
 static int mbx_copy_args(union mbx_ioctl_buf *buf, void __user *ubuf,
 			 u16 size, bool out)
 {
-#define MBX_COPY_CASE(_n)						\
-	case _n:							\
-		return out ? copy_to_user(ubuf, buf, _n) :		\
-			     copy_from_user(buf, ubuf, _n)
 	switch (size) {
-	MBX_COPY_CASE(16);
-	MBX_COPY_CASE(24);
-	MBX_COPY_CASE(32);
-	MBX_COPY_CASE(40);
-	MBX_COPY_CASE(48);
-	MBX_COPY_CASE(56);
-	MBX_COPY_CASE(72);
-	MBX_COPY_CASE(80);
-	MBX_COPY_CASE(88);
-	MBX_COPY_CASE(96);
-	MBX_COPY_CASE(104);
-	MBX_COPY_CASE(136);
+	case 16:
+		return mbx_copy(buf, ubuf, 16, out);
+	case 24:
+		return mbx_copy(buf, ubuf, 24, out);
+	case 32:
+		return mbx_copy(buf, ubuf, 32, out);
+	case 40:
+		return mbx_copy(buf, ubuf, 40, out);
+	case 48:
+		return mbx_copy(buf, ubuf, 48, out);
+	case 56:
+		return mbx_copy(buf, ubuf, 56, out);
+	case 72:
+		return mbx_copy(buf, ubuf, 72, out);
+	case 80:
+		return mbx_copy(buf, ubuf, 80, out);
+	case 88:
+		return mbx_copy(buf, ubuf, 88, out);
+	case 96:
+		return mbx_copy(buf, ubuf, 96, out);
+	case 104:
+		return mbx_copy(buf, ubuf, 104, out);
+	case 136:
+		return mbx_copy(buf, ubuf, 136, out);
 	default:
-		return out ? copy_to_user(ubuf, buf, size) :
-			     copy_from_user(buf, ubuf, size);
+		return mbx_copy(buf, ubuf, size, out);
 	}
-#undef MBX_COPY_CASE
 }
 
 /*

@@ -337,6 +337,53 @@ TEST_F(ex, epoll_loop_stops_on_sigterm)
 	EXPECT_EQ(0, box_exists(name));
 }
 
+TEST_F(ex, uring_callee_serves_the_caller)
+{
+	char name[MBX_NAME_MAX];
+	struct proc *callee = &self->p[0], *caller = &self->p[1];
+
+	box_name(name, "ucallee");
+	START(callee, "uring_callee", "-n", "40", "-d", "4", name);
+	ASSERT_EQ(0, wait_for(callee, "uring_callee: serving"));
+	START(caller, "caller", "-n", "40", "-p", "6", "-t", "20", name);
+	EXPECT_EQ(0, finish(caller));
+	EXPECT_EQ(0, finish(callee));
+	EXPECT_NE(NULL, strstr(caller->buf, "caller: 40 calls, 0 wrong"));
+	EXPECT_NE(NULL, strstr(callee->buf, "uring_callee: answered 40 calls"));
+	EXPECT_EQ(0, box_exists(name));
+}
+
+TEST_F(ex, uring_caller_is_served_by_the_callee)
+{
+	char name[MBX_NAME_MAX];
+	struct proc *callee = &self->p[0], *caller = &self->p[1];
+
+	box_name(name, "ucaller");
+	START(callee, "callee", "-n", "40", "-t", "20", name);
+	ASSERT_EQ(0, wait_for(callee, "callee: serving"));
+	START(caller, "uring_caller", "-n", "40", "-p", "6", "-t", "20", name);
+	EXPECT_EQ(0, finish(caller));
+	EXPECT_EQ(0, finish(callee));
+	EXPECT_NE(NULL, strstr(caller->buf, "uring_caller: 40 calls, 0 wrong"));
+	EXPECT_NE(NULL, strstr(callee->buf, "callee: answered 40 calls"));
+}
+
+/* Armed takes waiting in io_uring's worker do not hold up SIGTERM. */
+TEST_F(ex, uring_callee_stops_on_sigterm)
+{
+	char name[MBX_NAME_MAX];
+	struct proc *callee = &self->p[0];
+
+	box_name(name, "ustop");
+	START(callee, "uring_callee", "-d", "8", name);
+	ASSERT_EQ(0, wait_for(callee, "uring_callee: serving"));
+	usleep(100000);
+	ASSERT_EQ(0, kill(callee->pid, SIGTERM));
+	EXPECT_EQ(0, finish(callee));
+	EXPECT_NE(NULL, strstr(callee->buf, "uring_callee: answered 0 calls"));
+	EXPECT_EQ(0, box_exists(name));
+}
+
 TEST_F(ex, uring_loop_serves_one_and_calls_another)
 {
 	char front[MBX_NAME_MAX], back[MBX_NAME_MAX];

@@ -276,9 +276,9 @@ done
 build_examples() {
 	local mode=$1 ex extra static=()
 	[[ $mode == static ]] && static=(-static)
-	for ex in caller callee epoll_loop uring_loop; do
+	for ex in caller callee epoll_loop uring_loop uring_callee uring_caller; do
 		extra=()
-		[[ $ex == uring_loop ]] && extra=(-luring)
+		[[ $ex == uring_* ]] && extra=(-luring)
 		# shellcheck disable=SC2046
 		"$CC" -Wall -Wextra -Werror "${static[@]}" -o "$tmp/$mode-$ex" \
 			"$top/examples/$ex.c" \
