@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox-bench: pipes, and AF_UNIX SOCK_SEQPACKET socketpairs laid out the
+ * same way. A request channel shared by the callers and the callees, a
+ * reply channel per caller; write + read on each side.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "bench.h"
+
+struct fdpair_priv {
+	int req[2];			/* callers write [1], callees read [0] */
+	int rep[MAX_PARTIES][2];	/* callee writes [1], caller c reads [0] */
+	bool seqpacket;
+};
+
+static void fdpair_close(struct fdpair_priv *p)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (p->req[i] >= 0)
+			close(p->req[i]);
+	for (i = 0; i < MAX_PARTIES; i++) {
+		if (p->rep[i][0] >= 0)
+			close(p->rep[i][0]);
+		if (p->rep[i][1] >= 0)
+			close(p->rep[i][1]);
+	}
+}
+
+static int fdpair_make(int fds[2], bool seqpacket)
+{
+	int sv[2];
+
+	if (!seqpacket)
+		return pipe(fds) ? -errno : 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv))
+		return -errno;
+	/* Same direction as a pipe: [1] sends, [0] receives. */
+	fds[0] = sv[0];
+	fds[1] = sv[1];
+	return 0;
+}
+
+static int fdpair_setup(struct run *r, bool seqpacket)
+{
+	struct fdpair_priv *p;
+	int i, ret;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memset(p->req, -1, sizeof(p->req));
+	memset(p->rep, -1, sizeof(p->rep));
+	p->seqpacket = seqpacket;
+	r->priv = p;
+	ret = fdpair_make(p->req, seqpacket);
+	for (i = 0; !ret && i < r->c->callers; i++)
+		ret = fdpair_make(p->rep[i], seqpacket);
+	return ret;
+}
+
+static int pipe_setup(struct run *r, char *why, size_t len)
+{
+	(void)why;
+	(void)len;
+	return fdpair_setup(r, false);
+}
+
+static int seqpacket_setup(struct run *r, char *why, size_t len)
+{
+	(void)why;
+	(void)len;
+	return fdpair_setup(r, true);
+}
+
+static void fdpair_teardown(struct run *r)
+{
+	if (r->priv)
+		fdpair_close(r->priv);
+	free(r->priv);
+	r->priv = NULL;
+}
+
+static int fdpair_init(struct worker *w)
+{
+	w->priv = w->r->priv;
+	return 0;
+}
+
+static int fdpair_submit(struct worker *w, int i)
+{
+	struct fdpair_priv *p = w->priv;
+
+	return xfer_write(p->req[1], copy_req(w, i), w->r->size);
+}
+
+static int fdpair_collect(struct worker *w, int *i, const struct bmsg **rep)
+{
+	struct fdpair_priv *p = w->priv;
+	int ret;
+
+	ret = xfer_read(p->rep[w->id][0], w->in, w->r->size);
+	if (ret)
+		return ret;
+	*i = w->in->slot;
+	*rep = w->in;
+	return 0;
+}
+
+static int fdpair_take(struct worker *w, bool answer, const struct bmsg **req,
+		       struct bmsg **rep)
+{
+	struct fdpair_priv *p = w->priv;
+	int ret;
+
+	if (answer) {
+		ret = xfer_write(p->rep[w->out->caller][1], w->out,
+				 w->r->size);
+		if (ret)
+			return ret;
+	}
+	ret = xfer_read(p->req[0], w->in, w->r->size);
+	if (ret)
+		return ret;
+	*req = w->in;
+	*rep = w->out;
+	return 0;
+}
+
+static int fdpair_quit(struct run *r)
+{
+	struct fdpair_priv *p = r->priv;
+
+	return xfer_write(p->req[1], quit_msg(r), r->size);
+}
+
+const struct mech mech_pipe = {
+	.name = "pipe",
+	.desc = "pipe pair",
+	.setup = pipe_setup,
+	.teardown = fdpair_teardown,
+	.init = fdpair_init,
+	.req = copy_req,
+	.submit = fdpair_submit,
+	.collect = fdpair_collect,
+	.take = fdpair_take,
+	.quit_done = nothing_to_finish,
+	.quit = fdpair_quit,
+};
+
+const struct mech mech_seqpacket = {
+	.name = "seqpacket",
+	.desc = "unix SOCK_SEQPACKET socketpair",
+	.setup = seqpacket_setup,
+	.teardown = fdpair_teardown,
+	.init = fdpair_init,
+	.req = copy_req,
+	.submit = fdpair_submit,
+	.collect = fdpair_collect,
+	.take = fdpair_take,
+	.quit_done = nothing_to_finish,
+	.quit = fdpair_quit,
+};
