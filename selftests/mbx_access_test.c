@@ -38,8 +38,8 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
+#include "mbx_helpers.h"
 
-#define MBX_DEV		"/dev/mailbox"
 #define MBX_PROC	"/proc/driver/mailbox"
 
 /* The uids and gids the children switch to; nothing else uses them. */
@@ -53,123 +53,27 @@
 #define NSLOTS		4
 #define SLOT_SIZE	256
 
-static void set_name(__u8 dst[MBX_NAME_MAX], const char *name)
-{
-	memset(dst, 0, MBX_NAME_MAX);
-	memcpy(dst, name, strnlen(name, MBX_NAME_MAX - 1));
-}
-
-static int box_create(int dev, const char *name, __u32 mode)
-{
-	struct mbx_create_args a = {
-		.size = sizeof(a),
-		.flags = MBX_CREATE_CLOEXEC,
-		.nslots = NSLOTS,
-		.slot_size = SLOT_SIZE,
-		.mode = mode,
-	};
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_CREATE, &a);
-}
-
-static int box_open(int dev, const char *name, __u32 access)
-{
-	struct mbx_open_args a = {
-		.size = sizeof(a),
-		.flags = MBX_OPEN_CLOEXEC,
-		.access = access,
-	};
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_OPEN, &a);
-}
-
-static int box_destroy(int dev, const char *name)
-{
-	struct mbx_destroy_args a = { .size = sizeof(a) };
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_DESTROY, &a);
-}
-
-static int box_set(int fd, __u32 flags, __u32 uid, __u32 gid, __u32 mode)
-{
-	struct mbx_set_args a = {
-		.size = sizeof(a),
-		.flags = flags,
-		.uid = uid,
-		.gid = gid,
-		.mode = mode,
-	};
-
-	return ioctl(fd, MBX_IOC_BOX_SET, &a);
-}
-
-static int box_info(int fd, struct mbx_info_args *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return ioctl(fd, MBX_IOC_BOX_INFO, info);
-}
-
-/* Acquire any free slot; returns the slot or -1. */
-static int slot_acquire(int fd)
-{
-	struct mbx_acquire_args a = {
-		.size = sizeof(a),
-		.flags = MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK,
-	};
-
-	if (ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a))
-		return -1;
-	return a.out_slot;
-}
-
 /* Acquire a slot and submit an empty call in it; returns its id or 0. */
-static __u64 call_submit(int fd, __u32 *slot)
+static __u64 submit_any(int fd, __u32 *slot)
 {
-	struct mbx_submit_args s = { .size = sizeof(s), .opcode = 7 };
-	int n = slot_acquire(fd);
+	int n = acquire_any(fd, MBX_WAIT_NONBLOCK, NULL);
+	__u64 id;
 
-	if (n < 0)
-		return 0;
-	s.slot = n;
-	if (ioctl(fd, MBX_IOC_CALL_SUBMIT, &s))
+	if (n < 0 || mbx_submit(fd, n, 7, 0, 0, &id))
 		return 0;
 	*slot = n;
-	return s.out_call_id;
+	return id;
 }
 
 /* Take the oldest pending call; returns its id or 0. */
-static __u64 call_take(int fd, __u32 *slot)
+static __u64 take_oldest(int fd, __u32 *slot)
 {
-	struct mbx_take_args t = {
-		.size = sizeof(t),
-		.flags = MBX_WAIT_NONBLOCK,
-	};
+	struct mbx_call c;
 
-	if (ioctl(fd, MBX_IOC_CALL_TAKE, &t))
+	if (mbx_take(fd, MBX_WAIT_NONBLOCK, 0, &c))
 		return 0;
-	*slot = t.out_call.slot;
-	return t.out_call.call_id;
-}
-
-/* The state of @slot as MBX_IOC_SLOT_INFO reports it, or -1. */
-static int slot_state(int fd, __u32 slot)
-{
-	struct mbx_slot_info info;
-	struct mbx_slots_args a = {
-		.size = sizeof(a),
-		.info = (__u64)(unsigned long)&info,
-		.first = slot,
-		.count = 1,
-		.info_size = sizeof(info),
-	};
-
-	if (ioctl(fd, MBX_IOC_SLOT_INFO, &a) || a.out_count != 1)
-		return -1;
-	return info.state;
+	*slot = c.slot;
+	return c.call_id;
 }
 
 /* Is @name among the mailboxes that BOX_LIST shows the caller? */
@@ -254,7 +158,7 @@ FIXTURE_TEARDOWN(access)
 		return;
 	if (self->fd >= 0)
 		close(self->fd);
-	box_destroy(self->dev, self->name);
+	mbx_destroy(self->dev, self->name);
 	close(self->dev);
 }
 
@@ -299,7 +203,7 @@ static int wait_child(pid_t pid)
 
 /* Root creates the fixture's mailbox with @mode; self->fd is its RW fd. */
 #define CREATE(mode) do { \
-	self->fd = box_create(self->dev, self->name, (mode)); \
+	self->fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, (mode)); \
 	ASSERT_LE(0, self->fd); \
 } while (0)
 
@@ -352,14 +256,14 @@ TEST_F(access, ordinary_user_creates_and_destroys)
 		int fd;
 
 		ASSERT_LE(0, dev);
-		fd = box_create(dev, self->name, 0600);
+		fd = mbx_create(dev, self->name, NSLOTS, SLOT_SIZE, 0600);
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, box_info(fd, &info));
+		ASSERT_EQ(0, mbx_info(fd, &info));
 		EXPECT_EQ(UID_A, info.out_uid);
 		EXPECT_EQ(GID_A, info.out_gid);
 		EXPECT_EQ(0600, info.out_mode);
 		EXPECT_EQ(0, close(fd));
-		EXPECT_EQ(0, box_destroy(dev, self->name));
+		EXPECT_EQ(0, mbx_destroy(dev, self->name));
 	}
 }
 
@@ -370,9 +274,8 @@ TEST_F(access, open_write_beyond_mode_eacces)
 	SETUP_DONE();
 	CREATE(0604);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name,
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
 				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
-		EXPECT_EQ(EACCES, errno);
 	}
 }
 
@@ -381,8 +284,7 @@ TEST_F(access, open_read_beyond_mode_eacces)
 	SETUP_DONE();
 	CREATE(0602);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -391,8 +293,7 @@ TEST_F(access, open_without_any_grant_eacces)
 	SETUP_DONE();
 	CREATE(0660);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -403,7 +304,7 @@ TEST_F(access, map_writable_on_read_only_fd_eacces)
 	SETUP_DONE();
 	CREATE(0604);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 
 		ASSERT_LE(0, fd);
 		EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -417,7 +318,7 @@ TEST_F(access, mprotect_write_on_read_only_map_eacces)
 	SETUP_DONE();
 	CREATE(0604);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		void *p;
 
 		ASSERT_LE(0, fd);
@@ -439,7 +340,7 @@ TEST_F(access, proc_mem_write_to_read_only_map_fails)
 	ASSERT_NE(MAP_FAILED, own);
 	memset(own, 0x5a, 64);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		unsigned char junk[64];
 		unsigned char *p;
 		int mem;
@@ -467,14 +368,14 @@ TEST_F(access, acquire_on_read_only_fd_ebadf)
 	SETUP_DONE();
 	CREATE(0604);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		struct mbx_acquire_args a = { .size = sizeof(a), .slot = 0 };
 
 		ASSERT_LE(0, fd);
 		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a));
 		EXPECT_EQ(EBADF, errno);
 	}
-	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->fd, 0));
+	EXPECT_EQ(MBX_STATE_FREE, mbx_slot_state(self->fd, 0));
 }
 
 TEST_F(access, submit_on_read_only_fd_ebadf)
@@ -482,14 +383,14 @@ TEST_F(access, submit_on_read_only_fd_ebadf)
 	SETUP_DONE();
 	CREATE(0604);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		struct mbx_submit_args s = { .size = sizeof(s), .slot = 0 };
 
 		ASSERT_LE(0, fd);
 		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_SUBMIT, &s));
 		EXPECT_EQ(EBADF, errno);
 	}
-	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->fd, 0));
+	EXPECT_EQ(MBX_STATE_FREE, mbx_slot_state(self->fd, 0));
 }
 
 TEST_F(access, take_on_read_only_fd_ebadf)
@@ -498,9 +399,9 @@ TEST_F(access, take_on_read_only_fd_ebadf)
 
 	SETUP_DONE();
 	CREATE(0604);
-	ASSERT_NE(0, call_submit(self->fd, &slot));
+	ASSERT_NE(0, submit_any(self->fd, &slot));
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		struct mbx_take_args t = {
 			.size = sizeof(t),
 			.flags = MBX_WAIT_NONBLOCK,
@@ -510,7 +411,7 @@ TEST_F(access, take_on_read_only_fd_ebadf)
 		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_TAKE, &t));
 		EXPECT_EQ(EBADF, errno);
 	}
-	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
+	EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->fd, slot));
 }
 
 TEST_F(access, complete_on_read_only_fd_ebadf)
@@ -520,11 +421,11 @@ TEST_F(access, complete_on_read_only_fd_ebadf)
 
 	SETUP_DONE();
 	CREATE(0604);
-	id = call_submit(self->fd, &slot);
+	id = submit_any(self->fd, &slot);
 	ASSERT_NE(0, id);
-	ASSERT_EQ(id, call_take(self->fd, &taken));
+	ASSERT_EQ(id, take_oldest(self->fd, &taken));
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		struct mbx_complete_args c = {
 			.size = sizeof(c),
 			.call_id = id,
@@ -535,7 +436,7 @@ TEST_F(access, complete_on_read_only_fd_ebadf)
 		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_COMPLETE, &c));
 		EXPECT_EQ(EBADF, errno);
 	}
-	EXPECT_EQ(MBX_STATE_TAKEN, slot_state(self->fd, slot));
+	EXPECT_EQ(MBX_STATE_TAKEN, mbx_slot_state(self->fd, slot));
 }
 
 TEST_F(access, cancel_on_read_only_fd_ebadf)
@@ -545,10 +446,10 @@ TEST_F(access, cancel_on_read_only_fd_ebadf)
 
 	SETUP_DONE();
 	CREATE(0604);
-	id = call_submit(self->fd, &slot);
+	id = submit_any(self->fd, &slot);
 	ASSERT_NE(0, id);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		struct mbx_cancel_args c = {
 			.size = sizeof(c),
 			.call_id = id,
@@ -559,7 +460,7 @@ TEST_F(access, cancel_on_read_only_fd_ebadf)
 		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_CANCEL, &c));
 		EXPECT_EQ(EBADF, errno);
 	}
-	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
+	EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->fd, slot));
 }
 
 TEST_F(access, revise_on_read_only_fd_ebadf)
@@ -569,10 +470,10 @@ TEST_F(access, revise_on_read_only_fd_ebadf)
 
 	SETUP_DONE();
 	CREATE(0604);
-	id = call_submit(self->fd, &slot);
+	id = submit_any(self->fd, &slot);
 	ASSERT_NE(0, id);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		struct mbx_acquire_args a = {
 			.size = sizeof(a),
 			.flags = MBX_ACQUIRE_CALL,
@@ -584,7 +485,7 @@ TEST_F(access, revise_on_read_only_fd_ebadf)
 		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a));
 		EXPECT_EQ(EBADF, errno);
 	}
-	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
+	EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->fd, slot));
 }
 
 TEST_F(access, reclaim_on_read_only_fd_ebadf)
@@ -592,7 +493,7 @@ TEST_F(access, reclaim_on_read_only_fd_ebadf)
 	SETUP_DONE();
 	CREATE(0604);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		struct mbx_reclaim_args r = { .size = sizeof(r) };
 
 		ASSERT_LE(0, fd);
@@ -606,8 +507,7 @@ TEST_F(access, open_write_without_read_einval)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_WRITE));
-		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-EINVAL, mbx_open(self->dev, self->name, MBX_ACCESS_WRITE));
 	}
 }
 
@@ -637,7 +537,7 @@ FIXTURE_SETUP(revoked)
 		SKIP(return, "needs root to switch to other uids");
 	self->dev = open(MBX_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
-	self->fd = box_create(self->dev, self->name, 0606);
+	self->fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0606);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, pipe(self->up));
 	ASSERT_EQ(0, pipe(self->down));
@@ -648,7 +548,7 @@ FIXTURE_TEARDOWN(revoked)
 	if (getpid() != self->pid || self->dev < 0)
 		return;
 	close(self->fd);
-	box_destroy(self->dev, self->name);
+	mbx_destroy(self->dev, self->name);
 	close(self->dev);
 }
 
@@ -668,7 +568,7 @@ static void narrow_mode(struct __test_metadata *_metadata,
 	}
 	close(self->up[1]);
 	ASSERT_EQ(1, read(self->up[0], &c, 1));
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_MODE, 0, 0, mode));
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_MODE, 0, 0, mode));
 	ASSERT_EQ(1, write(self->down[1], "m", 1));
 }
 
@@ -688,14 +588,13 @@ TEST_F(revoked, slot_info_kept)
 			.info_size = sizeof(info),
 		};
 
-		fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ioctl(fd, MBX_IOC_SLOT_INFO, &a));
 		narrow_mode(_metadata, self, pid, 0600);
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_SLOT_INFO, &a));
 		EXPECT_EQ(1, a.out_count);
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	} else {
 		narrow_mode(_metadata, self, pid, 0600);
 	}
@@ -712,14 +611,13 @@ TEST_F(revoked, stats_kept)
 	if (!pid) {
 		struct mbx_stats_args st = { .size = sizeof(st) };
 
-		fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
 		narrow_mode(_metadata, self, pid, 0600);
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
 		EXPECT_EQ(2, st.out_sessions);
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	} else {
 		narrow_mode(_metadata, self, pid, 0600);
 	}
@@ -742,10 +640,10 @@ TEST_F(revoked, collect_kept)
 		};
 		struct timespec now;
 
-		fd = box_open(self->dev, self->name,
+		fd = mbx_open(self->dev, self->name,
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		ASSERT_LE(0, fd);
-		id = call_submit(fd, &slot);
+		id = submit_any(fd, &slot);
 		ASSERT_NE(0, id);
 		narrow_mode(_metadata, self, pid, 0600);
 		/* The owner answers it: the reply is collected all the same. */
@@ -755,8 +653,7 @@ TEST_F(revoked, collect_kept)
 		EXPECT_EQ(id, c.out_call.call_id);
 		EXPECT_EQ(slot, c.out_call.slot);
 		EXPECT_EQ(-ENOENT, c.out_call.status);
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	} else {
 		struct mbx_complete_args c = {
 			.size = sizeof(c),
@@ -764,7 +661,7 @@ TEST_F(revoked, collect_kept)
 		};
 
 		narrow_mode(_metadata, self, pid, 0600);
-		c.call_id = call_take(self->fd, &c.slot);
+		c.call_id = take_oldest(self->fd, &c.slot);
 		ASSERT_NE(0, c.call_id);
 		EXPECT_EQ(0, ioctl(self->fd, MBX_IOC_CALL_COMPLETE, &c));
 	}
@@ -780,21 +677,20 @@ TEST_F(revoked, acquire_kept)
 	SETUP_DONE();
 	pid = fork_as(_metadata, UID_A, GID_A, 0, NULL);
 	if (!pid) {
-		fd = box_open(self->dev, self->name,
+		fd = mbx_open(self->dev, self->name,
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		ASSERT_LE(0, fd);
 		narrow_mode(_metadata, self, pid, 0604);
-		EXPECT_EQ(0, slot_acquire(fd));
-		EXPECT_EQ(-1, box_open(self->dev, self->name,
+		EXPECT_EQ(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
 				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
-		EXPECT_EQ(EACCES, errno);
-		EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->fd, 0));
+		EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->fd, 0));
 	} else {
 		narrow_mode(_metadata, self, pid, 0604);
 	}
 	join(_metadata, pid);
 	/* The child's session ended with it: the slot came back. */
-	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->fd, 0));
+	EXPECT_EQ(MBX_STATE_FREE, mbx_slot_state(self->fd, 0));
 }
 
 TEST_F(revoked, submit_kept)
@@ -808,19 +704,18 @@ TEST_F(revoked, submit_kept)
 		struct mbx_submit_args s = { .size = sizeof(s) };
 		int slot;
 
-		fd = box_open(self->dev, self->name,
+		fd = mbx_open(self->dev, self->name,
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		ASSERT_LE(0, fd);
-		slot = slot_acquire(fd);
+		slot = acquire_any(fd, MBX_WAIT_NONBLOCK, NULL);
 		ASSERT_LE(0, slot);
 		narrow_mode(_metadata, self, pid, 0604);
 		s.slot = slot;
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_CALL_SUBMIT, &s));
 		EXPECT_NE(0, s.out_call_id);
-		EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
-		EXPECT_EQ(-1, box_open(self->dev, self->name,
+		EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->fd, slot));
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
 				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
-		EXPECT_EQ(EACCES, errno);
 	} else {
 		narrow_mode(_metadata, self, pid, 0604);
 	}
@@ -841,7 +736,7 @@ TEST_F(revoked, mapping_stays)
 	if (!pid) {
 		volatile unsigned char *p;
 
-		fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		ASSERT_LE(0, fd);
 		p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, p);
@@ -863,7 +758,7 @@ TEST_F(revoked, new_mapping_kept)
 	SETUP_DONE();
 	pid = fork_as(_metadata, UID_A, GID_A, 0, NULL);
 	if (!pid) {
-		fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		ASSERT_LE(0, fd);
 		narrow_mode(_metadata, self, pid, 0600);
 		EXPECT_NE(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
@@ -885,8 +780,7 @@ TEST_F(access, destroy_by_non_owner_eperm)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_destroy(self->dev, self->name));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_destroy(self->dev, self->name));
 	}
 	EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
 }
@@ -898,14 +792,13 @@ TEST_F(access, set_by_non_owner_eperm)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, box_set(fd, MBX_SET_MODE, 0, 0, 0660));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_set(fd, MBX_SET_MODE, 0, 0, 0660));
 	}
-	ASSERT_EQ(0, box_info(self->fd, &info));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
 	EXPECT_EQ(0666, info.out_mode);
 }
 
@@ -916,14 +809,13 @@ TEST_F(access, set_owner_by_non_owner_eperm)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, box_set(fd, MBX_SET_UID, UID_A, 0, 0));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_set(fd, MBX_SET_UID, UID_A, 0, 0));
 	}
-	ASSERT_EQ(0, box_info(self->fd, &info));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
 	EXPECT_EQ(0, info.out_uid);
 }
 
@@ -934,13 +826,13 @@ TEST_F(access, other_bits_grant)
 	SETUP_DONE();
 	CREATE(0606);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		struct mbx_stats_args st = { .size = sizeof(st) };
 		void *p;
 
 		ASSERT_LE(0, fd);
-		EXPECT_LE(0, slot_acquire(fd));
+		EXPECT_LE(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
 		EXPECT_EQ(1, st.out_owned);
 		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -958,9 +850,9 @@ TEST_F(access, read_only_fd_maps_and_inspects)
 	own = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, own);
 	own[0] = 0x42;
-	ASSERT_NE(0, call_submit(self->fd, &slot));
+	ASSERT_NE(0, submit_any(self->fd, &slot));
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		struct mbx_stats_args st = { .size = sizeof(st) };
 		unsigned char *p;
 
@@ -968,7 +860,7 @@ TEST_F(access, read_only_fd_maps_and_inspects)
 		p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, p);
 		EXPECT_EQ(0x42, p[0]);
-		EXPECT_EQ(MBX_STATE_PENDING, slot_state(fd, slot));
+		EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(fd, slot));
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
 		EXPECT_EQ(1, st.out_pending);
 	}
@@ -999,21 +891,20 @@ TEST_F(access, mprotect_exec_eacces)
 TEST_F(access, mode_with_exec_bits_einval)
 {
 	SETUP_DONE();
-	EXPECT_EQ(-1, box_create(self->dev, self->name, 0700));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0700));
 }
 
 TEST_F(access, group_bits_grant)
 {
 	SETUP_DONE();
 	CREATE(0660);
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
 	AS(UID_B, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
-		EXPECT_LE(0, slot_acquire(fd));
+		EXPECT_LE(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
 	}
 }
 
@@ -1024,10 +915,10 @@ TEST_F(access, supplementary_group_grants)
 
 	SETUP_DONE();
 	CREATE(0640);
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
 	pid = fork_as(_metadata, UID_B, GID_B, 1, groups);
 	if (!pid)
-		EXPECT_LE(0, box_open(self->dev, self->name, MBX_ACCESS_READ));
+		EXPECT_LE(0, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	join(_metadata, pid);
 }
 
@@ -1035,10 +926,9 @@ TEST_F(access, group_bits_do_not_grant_others)
 {
 	SETUP_DONE();
 	CREATE(0660);
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
 	AS(UID_C, GID_C) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1046,18 +936,17 @@ TEST_F(access, owner_bits_grant)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		int fd = box_create(self->dev, self->name, 0600);
+		int fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600);
 
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, close(fd));
-		fd = box_open(self->dev, self->name,
+		fd = mbx_open(self->dev, self->name,
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		ASSERT_LE(0, fd);
-		EXPECT_LE(0, slot_acquire(fd));
+		EXPECT_LE(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
 	}
 	AS(UID_B, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1066,11 +955,10 @@ TEST_F(access, owner_bits_take_precedence)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		int fd = box_create(self->dev, self->name, 0066);
+		int fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0066);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1080,11 +968,11 @@ TEST_F(access, cap_ipc_owner_overrides_mode)
 
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0000));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0000));
 	}
-	fd = box_open(self->dev, self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
+	fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	ASSERT_LE(0, fd);
-	EXPECT_LE(0, slot_acquire(fd));
+	EXPECT_LE(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
 	EXPECT_EQ(0, close(fd));
 }
 
@@ -1092,12 +980,11 @@ TEST_F(access, root_without_cap_ipc_owner_eacces)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600));
 	}
 	AS(0, 0) {
 		ASSERT_EQ(0, drop_effective_cap(CAP_IPC_OWNER));
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1105,9 +992,9 @@ TEST_F(access, cap_sys_admin_destroys_others_box)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600));
 	}
-	EXPECT_EQ(0, box_destroy(self->dev, self->name));
+	EXPECT_EQ(0, mbx_destroy(self->dev, self->name));
 	EXPECT_EQ(0, box_listed(self->dev, self->name, NULL));
 }
 
@@ -1115,12 +1002,11 @@ TEST_F(access, root_without_cap_sys_admin_destroy_eperm)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600));
 	}
 	AS(0, 0) {
 		ASSERT_EQ(0, drop_effective_cap(CAP_SYS_ADMIN));
-		EXPECT_EQ(-1, box_destroy(self->dev, self->name));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_destroy(self->dev, self->name));
 	}
 	EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
 }
@@ -1132,12 +1018,12 @@ TEST_F(access, cap_sys_admin_sets_others_box)
 
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600));
 	}
-	fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+	fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, box_set(fd, MBX_SET_MODE, 0, 0, 0644));
-	ASSERT_EQ(0, box_info(fd, &info));
+	EXPECT_EQ(0, mbx_set(fd, MBX_SET_MODE, 0, 0, 0644));
+	ASSERT_EQ(0, mbx_info(fd, &info));
 	EXPECT_EQ(0644, info.out_mode);
 	EXPECT_EQ(0, close(fd));
 }
@@ -1146,26 +1032,24 @@ TEST_F(access, set_mode_takes_effect_on_next_open)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		int fd = box_create(self->dev, self->name, 0600);
+		int fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600);
 
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, close(fd));
 	}
 	AS(UID_B, GID_B) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(0, box_set(fd, MBX_SET_MODE, 0, 0, 0604));
+		EXPECT_EQ(0, mbx_set(fd, MBX_SET_MODE, 0, 0, 0604));
 	}
 	AS(UID_B, GID_B) {
-		EXPECT_LE(0, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(-1, box_open(self->dev, self->name,
+		EXPECT_LE(0, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
 				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
-		EXPECT_EQ(EACCES, errno);
 	}
 }
 
@@ -1173,15 +1057,15 @@ TEST_F(access, set_uid_moves_ownership)
 {
 	SETUP_DONE();
 	CREATE(0600);
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_UID | MBX_SET_MODE, UID_A, 0,
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_UID | MBX_SET_MODE, UID_A, 0,
 			     0600));
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(0, box_set(fd, MBX_SET_MODE, 0, 0, 0640));
-		EXPECT_EQ(0, box_destroy(self->dev, self->name));
+		EXPECT_EQ(0, mbx_set(fd, MBX_SET_MODE, 0, 0, 0640));
+		EXPECT_EQ(0, mbx_destroy(self->dev, self->name));
 	}
 }
 
@@ -1189,12 +1073,11 @@ TEST_F(access, former_owner_loses_ownership)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		int fd = box_create(self->dev, self->name, 0666);
+		int fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0666);
 
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, box_set(fd, MBX_SET_UID, UID_B, 0, 0));
-		EXPECT_EQ(-1, box_destroy(self->dev, self->name));
-		EXPECT_EQ(EPERM, errno);
+		ASSERT_EQ(0, mbx_set(fd, MBX_SET_UID, UID_B, 0, 0));
+		EXPECT_EQ(-EPERM, mbx_destroy(self->dev, self->name));
 	}
 }
 
@@ -1214,8 +1097,7 @@ TEST_F(access, new_userns_cannot_open_parent_box)
 	CREATE(0666);
 	AS(UID_A, GID_A) {
 		NEW_USERNS();
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(ENOENT, errno);
+		EXPECT_EQ(-ENOENT, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1225,8 +1107,7 @@ TEST_F(access, new_userns_cannot_destroy_parent_box)
 	CREATE(0666);
 	AS(UID_A, GID_A) {
 		NEW_USERNS();
-		EXPECT_EQ(-1, box_destroy(self->dev, self->name));
-		EXPECT_EQ(ENOENT, errno);
+		EXPECT_EQ(-ENOENT, mbx_destroy(self->dev, self->name));
 	}
 	EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
 }
@@ -1254,12 +1135,12 @@ TEST_F(access, new_userns_same_name_is_another_box)
 		int fd;
 
 		NEW_USERNS();
-		fd = box_create(self->dev, self->name, 0600);
+		fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600);
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, box_info(fd, &info));
+		ASSERT_EQ(0, mbx_info(fd, &info));
 		EXPECT_EQ(0600, info.out_mode);
 		EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
-		EXPECT_EQ(0, box_destroy(self->dev, self->name));
+		EXPECT_EQ(0, mbx_destroy(self->dev, self->name));
 	}
 	EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
 }
@@ -1278,18 +1159,17 @@ TEST_F(access, parent_cannot_open_child_userns_box)
 		int fd;
 
 		NEW_USERNS();
-		fd = box_create(self->dev, self->name, 0666);
+		fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0666);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(1, write(up[1], "c", 1));
 		ASSERT_EQ(1, read(down[0], &c, 1));
-		EXPECT_EQ(0, box_destroy(self->dev, self->name));
+		EXPECT_EQ(0, mbx_destroy(self->dev, self->name));
 	} else {
 		close(up[1]);
 		/* EOF: the child skipped */
 		if (read(up[0], &c, 1) == 1) {
-			EXPECT_EQ(-1, box_open(self->dev, self->name,
+			EXPECT_EQ(-ENOENT, mbx_open(self->dev, self->name,
 					       MBX_ACCESS_READ));
-			EXPECT_EQ(ENOENT, errno);
 			EXPECT_EQ(0, box_listed(self->dev, self->name, NULL));
 			EXPECT_EQ(0, box_in_proc(self->name));
 		}
@@ -1306,15 +1186,14 @@ TEST_F(access, userns_caps_do_not_reach_inherited_fd)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
 		NEW_USERNS();
-		EXPECT_EQ(-1, box_set(fd, MBX_SET_MODE, 0, 0, 0660));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_set(fd, MBX_SET_MODE, 0, 0, 0660));
 	}
-	ASSERT_EQ(0, box_info(self->fd, &info));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
 	EXPECT_EQ(0666, info.out_mode);
 }
 

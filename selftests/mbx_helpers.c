@@ -154,6 +154,19 @@ int mbx_info(int fd, struct mbx_info_args *info)
 	return mbx_ioctl(fd, MBX_IOC_BOX_INFO, info);
 }
 
+int mbx_set(int fd, __u32 flags, __u32 uid, __u32 gid, __u32 mode)
+{
+	struct mbx_set_args a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.flags = flags;
+	a.uid = uid;
+	a.gid = gid;
+	a.mode = mode;
+	return mbx_ioctl(fd, MBX_IOC_BOX_SET, &a);
+}
+
 int mbx_map(int fd, int prot, struct mbx_map *m)
 {
 	struct mbx_info_args info;

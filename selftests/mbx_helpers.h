@@ -108,6 +108,9 @@ int mbx_destroy(int dev, const char *name);
 
 int mbx_info(int fd, struct mbx_info_args *info);
 
+/* MBX_IOC_BOX_SET of what @flags (MBX_SET_*) names; 0 or -errno. */
+int mbx_set(int fd, __u32 flags, __u32 uid, __u32 gid, __u32 mode);
+
 /* A mailbox's mapping, both planes, as MBX_IOC_BOX_INFO describes it. */
 struct mbx_map {
 	unsigned char *base;

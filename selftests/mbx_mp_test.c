@@ -36,18 +36,6 @@ MBX_SKIP_WITHOUT_DEVICE
 
 #define MS		1000000ULL
 
-/* A session of our own on the mailbox @name, as an unrelated process has. */
-static int own_session(const char *name)
-{
-	int dev = mbx_dev_open(), fd;
-
-	if (dev < 0)
-		return dev;
-	fd = mbx_open(dev, name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
-	close(dev);
-	return fd;
-}
-
 static void *shared_alloc(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -127,7 +115,7 @@ static int callee_main(const char *name, struct mp_shared *sh)
 	unsigned int i;
 	int fd;
 
-	fd = own_session(name);
+	fd = box_open(name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	if (fd < 0 || mbx_map(fd, PROT_READ | PROT_WRITE, &m)) {
 		mp_error(sh, "callee %d: no session", getpid());
 		return 1;
@@ -202,7 +190,7 @@ static int caller_main(const char *name, unsigned int me,
 	__u64 w[WORDS], *reply;
 	int fd, s, ret;
 
-	fd = own_session(name);
+	fd = box_open(name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	if (fd < 0 || mbx_map(fd, PROT_READ | PROT_WRITE, &m)) {
 		mp_error(sh, "caller %u: no session", me);
 		return 1;
@@ -479,7 +467,7 @@ static void child(FIXTURE_DATA(death) *self, int n, enum child_job job)
 	int fd;
 
 	close(self->fd);
-	fd = own_session(self->name);
+	fd = box_open(self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	if (fd < 0 || mbx_map(fd, PROT_READ | PROT_WRITE, &m))
 		_exit(1);
 	switch (job) {
@@ -631,7 +619,7 @@ TEST_F(death, killed_blocked_in_acquire)
 	EXPECT_EQ(getpid(), si.owner_pid);
 	ASSERT_EQ(0, mbx_release(self->fd, 0));
 	EXPECT_EQ(MBX_STATE_FREE, mbx_slot_state(self->fd, 0));
-	other = own_session(self->name);
+	other = box_open(self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	ASSERT_LE(0, other);
 	ASSERT_EQ(0, mbx_acquire(other, MBX_WAIT_NONBLOCK, 0, 0, &fl));
 	/* It never owned the slot: nobody died holding it. */
