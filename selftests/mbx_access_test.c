@@ -40,7 +40,6 @@
 #include "kselftest_harness.h"
 #include "mbx_helpers.h"
 
-#define MBX_PROC	"/proc/driver/mailbox"
 
 /* The uids and gids the children switch to; nothing else uses them. */
 #define UID_A		1000
@@ -101,19 +100,10 @@ static int box_listed(int dev, const char *name, __u32 *total)
 /* Does /proc/driver/mailbox show the caller a line for @name? */
 static int box_in_proc(const char *name)
 {
-	char buf[65536], key[MBX_NAME_MAX + 32];
-	ssize_t n, len = 0;
-	int fd = open(MBX_PROC, O_RDONLY | O_CLOEXEC);
+	char key[MBX_NAME_MAX + 32];
 
-	if (fd < 0)
-		return -1;
-	while (len < (ssize_t)sizeof(buf) - 1 &&
-	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
 	snprintf(key, sizeof(key), "box name=%s ", name);
-	return !!strstr(buf, key);
+	return mbx_proc_contains(key);
 }
 
 /* Clear @cap from the effective set; the permitted set keeps it. */

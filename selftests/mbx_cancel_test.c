@@ -103,26 +103,6 @@ static int acquire_call(int fd, __u32 slot, __u64 id)
 	return mbx_ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a);
 }
 
-static int resubmit(int fd, __u32 slot, __u32 opcode, __u32 len,
-		    __u32 flags, __u64 user_data, __u64 *id)
-{
-	struct mbx_submit_args a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.call_flags = flags;
-	a.slot = slot;
-	a.opcode = opcode;
-	a.len = len;
-	a.user_data = user_data;
-	a.out_call_id = 0xccccccccccccccccULL;
-	ret = mbx_ioctl(fd, MBX_IOC_CALL_SUBMIT, &a);
-	if (!ret)
-		*id = a.out_call_id;
-	return ret;
-}
-
 /* A pending call taken back for revocation is EDIT: no callee gets it. */
 TEST_F(cancel, acquire_call_holds_a_pending_call_in_edit)
 {
@@ -160,11 +140,11 @@ TEST_F(cancel, edit_and_resubmit_keeps_id_and_place)
 	/* The middle one, then the first: the order stays 0, 1, 2. */
 	ASSERT_EQ(0, acquire_call(self->c.fd, slot[1], id[1]));
 	payload_fill(call_plane(&self->c, slot[1]), 64, 21);
-	ASSERT_EQ(0, resubmit(self->c.fd, slot[1], 9, 64, 0, 21, &again));
+	ASSERT_EQ(0, mbx_submit_call(self->c.fd, slot[1], 9, 64, 0, 21, &again));
 	EXPECT_EQ(id[1], again);
 	ASSERT_EQ(0, acquire_call(self->c.fd, slot[0], id[0]));
 	payload_fill(call_plane(&self->c, slot[0]), 128, 20);
-	ASSERT_EQ(0, resubmit(self->c.fd, slot[0], 8, 128,
+	ASSERT_EQ(0, mbx_submit_call(self->c.fd, slot[0], 8, 128,
 			      MBX_CALL_AT_MOST_ONCE, 20, &again));
 	EXPECT_EQ(id[0], again);
 
@@ -267,14 +247,14 @@ TEST_F(cancel, submit_collect_of_anothers_call_is_einval)
 
 	ASSERT_EQ(0, new_call(&self->c, 43, &slot, &id));
 	ASSERT_EQ(0, acquire_call(self->other, slot, id));
-	EXPECT_EQ(-EINVAL, resubmit(self->other, slot, OPCODE + 1, CALL_LEN,
+	EXPECT_EQ(-EINVAL, mbx_submit_call(self->other, slot, OPCODE + 1, CALL_LEN,
 				    MBX_SUBMIT_COLLECT, 43, &id2));
 	ASSERT_EQ(0, slot_get(self->c.fd, slot, &si));
 	EXPECT_EQ(MBX_STATE_EDIT, si.state);
 	EXPECT_EQ(id, si.call_id);
 	EXPECT_EQ(OPCODE, si.opcode);
 	/* Without COLLECT the revision goes through, same id. */
-	EXPECT_EQ(0, resubmit(self->other, slot, OPCODE + 1, CALL_LEN, 0, 43,
+	EXPECT_EQ(0, mbx_submit_call(self->other, slot, OPCODE + 1, CALL_LEN, 0, 43,
 			      &id2));
 	EXPECT_EQ(id, id2);
 }

@@ -217,6 +217,8 @@ int mbx_acquire(int fd, __u32 flags, __u32 slot,
 	a.flags = flags;
 	a.slot = slot;
 	a.timeout_ns = timeout_ns;
+	a.out_slot = 0xcccccccc;
+	a.out_flags = 0xcccccccc;
 	ret = mbx_ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a);
 	if (ret)
 		return ret;
@@ -238,15 +240,23 @@ int mbx_release(int fd, __u32 slot)
 int mbx_submit(int fd, __u32 slot, __u32 opcode, __u32 len,
 	       __u64 user_data, __u64 *call_id)
 {
+	return mbx_submit_call(fd, slot, opcode, len, 0, user_data, call_id);
+}
+
+int mbx_submit_call(int fd, __u32 slot, __u32 opcode, __u32 len,
+		    __u32 call_flags, __u64 user_data, __u64 *call_id)
+{
 	struct mbx_submit_args a;
 	int ret;
 
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
+	a.call_flags = call_flags;
 	a.slot = slot;
 	a.opcode = opcode;
 	a.len = len;
 	a.user_data = user_data;
+	a.out_call_id = 0xccccccccccccccccULL;
 	ret = mbx_ioctl(fd, MBX_IOC_CALL_SUBMIT, &a);
 	if (!ret && call_id)
 		*call_id = a.out_call_id;
@@ -263,6 +273,7 @@ int mbx_take(int fd, __u32 flags, __u64 timeout_ns,
 	a.size = sizeof(a);
 	a.flags = flags;
 	a.timeout_ns = timeout_ns;
+	memset(&a.out_call, 0xcc, sizeof(a.out_call));
 	ret = mbx_ioctl(fd, MBX_IOC_CALL_TAKE, &a);
 	if (!ret && call)
 		*call = a.out_call;
@@ -296,6 +307,7 @@ int mbx_collect(int fd, __u32 flags, __u32 slot,
 	a.slot = slot;
 	a.call_id = call_id;
 	a.timeout_ns = timeout_ns;
+	memset(&a.out_call, 0xcc, sizeof(a.out_call));
 	ret = mbx_ioctl(fd, MBX_IOC_CALL_COLLECT, &a);
 	if (!ret && call)
 		*call = a.out_call;
@@ -326,6 +338,22 @@ int mbx_slot_state(int fd, __u32 slot)
 	int ret = mbx_slot_info(fd, slot, &si);
 
 	return ret ? ret : (int)si.state;
+}
+
+int mbx_proc_contains(const char *needle)
+{
+	static char buf[1 << 20];
+	ssize_t n, len = 0;
+	int fd = open(MBX_PROC, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while (len < (ssize_t)sizeof(buf) - 1 &&
+	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return !!strstr(buf, needle);
 }
 
 int mbx_stats(int fd, struct mbx_stats_args *st)
@@ -441,37 +469,21 @@ __u32 wait_flags(__u32 flags, __u64 *timeout_ns)
 
 int acquire_any(int fd, __u32 flags, __u32 *out_flags)
 {
-	struct mbx_acquire_args a;
-	int ret;
+	__u64 t;
 
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.flags = MBX_ACQUIRE_ANY | wait_flags(flags, &a.timeout_ns);
-	a.out_slot = 0xcccccccc;
-	a.out_flags = 0xcccccccc;
-	ret = mbx_ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a);
-	if (ret)
-		return ret;
-	if (out_flags)
-		*out_flags = a.out_flags;
-	return a.out_slot;
+	flags = wait_flags(flags, &t);
+	return mbx_acquire(fd, MBX_ACQUIRE_ANY | flags, 0, t, out_flags);
 }
 
 int acquire_slot(int fd, __u32 slot, __u32 flags,
 		 __u32 *out_flags)
 {
-	struct mbx_acquire_args a;
+	__u64 t;
 	int ret;
 
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.flags = wait_flags(flags, &a.timeout_ns);
-	a.slot = slot;
-	a.out_flags = 0xcccccccc;
-	ret = mbx_ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a);
-	if (!ret && out_flags)
-		*out_flags = a.out_flags;
-	return ret;
+	flags = wait_flags(flags, &t);
+	ret = mbx_acquire(fd, flags, slot, t, out_flags);
+	return ret < 0 ? ret : 0;
 }
 
 int slot_release(int fd, __u32 slot)
@@ -482,36 +494,16 @@ int slot_release(int fd, __u32 slot)
 int call_submit(int fd, __u32 slot, __u32 len, __u32 flags,
 		__u64 user_data, __u64 *id)
 {
-	struct mbx_submit_args a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.call_flags = flags;
-	a.slot = slot;
-	a.opcode = MBX_PARTY_OPCODE;
-	a.len = len;
-	a.user_data = user_data;
-	a.out_call_id = 0xccccccccccccccccULL;
-	ret = mbx_ioctl(fd, MBX_IOC_CALL_SUBMIT, &a);
-	if (!ret)
-		*id = a.out_call_id;
-	return ret;
+	return mbx_submit_call(fd, slot, MBX_PARTY_OPCODE, len, flags,
+			       user_data, id);
 }
 
 int call_take(int fd, __u32 flags, struct mbx_call *c)
 {
-	struct mbx_take_args a;
-	int ret;
+	__u64 t;
 
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.flags = wait_flags(flags, &a.timeout_ns);
-	memset(&a.out_call, 0xcc, sizeof(a.out_call));
-	ret = mbx_ioctl(fd, MBX_IOC_CALL_TAKE, &a);
-	if (!ret)
-		*c = a.out_call;
-	return ret;
+	flags = wait_flags(flags, &t);
+	return mbx_take(fd, flags, t, c);
 }
 
 int call_complete(int fd, __u32 slot, __u64 id,
@@ -523,19 +515,10 @@ int call_complete(int fd, __u32 slot, __u64 id,
 int call_collect(int fd, __u32 flags, __u32 slot, __u64 id,
 		 struct mbx_call *c)
 {
-	struct mbx_collect_args a;
-	int ret;
+	__u64 t;
 
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.flags = wait_flags(flags, &a.timeout_ns);
-	a.slot = slot;
-	a.call_id = id;
-	memset(&a.out_call, 0xcc, sizeof(a.out_call));
-	ret = mbx_ioctl(fd, MBX_IOC_CALL_COLLECT, &a);
-	if (!ret)
-		*c = a.out_call;
-	return ret;
+	flags = wait_flags(flags, &t);
+	return mbx_collect(fd, flags, slot, id, t, c);
 }
 
 int call_cancel(int fd, __u32 slot, __u64 id, __u32 *out_state)

@@ -4,14 +4,14 @@
  * linked into every test by the Makefile):
  *
  * - the device, names, and one thin wrapper per ioctl (mbx_*) that fills
- *   the argument struct and returns -errno (or a non-negative result)
+ *   the argument struct, prefills its outputs with 0xcc to prove the
+ *   kernel wrote them, and returns -errno (or a non-negative result)
  *   instead of setting errno, so that a test writes
  *   EXPECT_EQ(-EINVAL, mbx_...());
  * - the parties of the process-level tests: mailboxes created, opened and
  *   mapped by name (box_*, tbox_*), the call path with every blocking wait
  *   bounded by SAFETY_MS so that a lost wakeup fails a test instead of
- *   hanging it (acquire_*, call_*), outputs prefilled with 0xcc to prove
- *   the kernel wrote them, a tagged payload with a checksum;
+ *   hanging it (acquire_*, call_*), a tagged payload with a checksum;
  * - processes and credentials: children that die with their parent and
  *   meet on futexes in shared memory, a second uid, an fd passed over a
  *   unix socket (SCM_RIGHTS), CHK() for checks in a child;
@@ -56,6 +56,7 @@
 /* The device, names, and one wrapper per ioctl                         */
 
 #define MBX_DEV "/dev/mailbox"
+#define MBX_PROC "/proc/driver/mailbox"
 
 #define MBX_SKIP_WITHOUT_DEVICE						\
 	static void __attribute__((constructor)) mbx_require_device(void) \
@@ -140,9 +141,14 @@ int mbx_acquire(int fd, __u32 flags, __u32 slot,
 
 int mbx_release(int fd, __u32 slot);
 
-/* MBX_IOC_CALL_SUBMIT; 0 or -errno, *@call_id (if not NULL) the new id. */
+/*
+ * MBX_IOC_CALL_SUBMIT; 0 or -errno, *@call_id (if not NULL) the new id.
+ * mbx_submit_call() also sets the stored call flags (MBX_CALL_*).
+ */
 int mbx_submit(int fd, __u32 slot, __u32 opcode, __u32 len,
 	       __u64 user_data, __u64 *call_id);
+int mbx_submit_call(int fd, __u32 slot, __u32 opcode, __u32 len,
+		    __u32 call_flags, __u64 user_data, __u64 *call_id);
 
 /* MBX_IOC_CALL_TAKE without completing anything; 0 or -errno. */
 int mbx_take(int fd, __u32 flags, __u64 timeout_ns,
@@ -166,6 +172,9 @@ int mbx_slot_info(int fd, __u32 slot, struct mbx_slot_info *info);
 int mbx_slot_state(int fd, __u32 slot);
 
 int mbx_stats(int fd, struct mbx_stats_args *st);
+
+/* Whether the text view (MBX_PROC) shows @needle: 1, 0, or -errno. */
+int mbx_proc_contains(const char *needle);
 
 /* ------------------------------------------------------------------ */
 /* Parties: mailboxes by name, calls with bounded waits, processes      */

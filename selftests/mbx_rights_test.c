@@ -24,22 +24,6 @@ MBX_SKIP_WITHOUT_DEVICE
 
 #define RW	(MBX_ACCESS_READ | MBX_ACCESS_WRITE)
 
-static int cancel(int fd, __u32 slot, __u64 id, __u32 *state)
-{
-	struct mbx_cancel_args a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.slot = slot;
-	a.call_id = id;
-	a.out_state = 0xcccccccc;
-	ret = mbx_ioctl(fd, MBX_IOC_CALL_CANCEL, &a);
-	if (!ret && state)
-		*state = a.out_state;
-	return ret;
-}
-
 static int events(int fd, struct mbx_event *ev, __u32 n)
 {
 	struct mbx_events_args a;
@@ -108,7 +92,7 @@ static void rw_round(int fd)
 	CHK(mbx_submit(fd, slot, 7, 8, 1, &id) == 0);
 	CHK(mbx_take(fd, MBX_WAIT_NONBLOCK, 0, &call) == 0);
 	CHK(call.call_id == id);
-	CHK(cancel(fd, slot, id, &state) == 0);
+	CHK(call_cancel(fd, slot, id, &state) == 0);
 	CHK(state == MBX_STATE_TAKEN);
 	CHK(events(fd, ev, 2) == 1);
 	CHK(ev[0].type == MBX_EVENT_CANCEL && ev[0].call_id == id);
@@ -226,7 +210,7 @@ TEST_F(rights, passed_ro_fd_ebadf_for_writes)
 		CHK(mbx_submit(fd, 0, 7, 8, 1, NULL) == -EBADF);
 		CHK(mbx_take(fd, MBX_WAIT_NONBLOCK, 0, &call) == -EBADF);
 		CHK(mbx_complete(fd, 1, id, 0, 0) == -EBADF);
-		CHK(cancel(fd, 1, id, NULL) == -EBADF);
+		CHK(call_cancel(fd, 1, id, NULL) == -EBADF);
 		CHK(reclaim(fd) == -EBADF);
 		/* read access suffices for these */
 		CHK(mbx_stats(fd, &st) == 0);
@@ -270,7 +254,7 @@ TEST_F(rights, events_read_on_passed_fd)
 	ASSERT_EQ(0, mbx_acquire(self->box, MBX_WAIT_NONBLOCK, 0, 0, NULL));
 	ASSERT_EQ(0, mbx_submit(self->box, 0, 7, 8, 1, &id));
 	ASSERT_EQ(0, mbx_take(self->box, MBX_WAIT_NONBLOCK, 0, &call));
-	ASSERT_EQ(0, cancel(self->box, 0, id, NULL));
+	ASSERT_EQ(0, call_cancel(self->box, 0, id, NULL));
 	pid = mbx_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {

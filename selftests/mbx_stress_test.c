@@ -41,7 +41,6 @@
 #include "kselftest_harness.h"
 #include "mbx_helpers.h"
 
-#define MBX_PROC	"/proc/driver/mailbox"
 #define CGROOT		"/sys/fs/cgroup"
 
 #define NBOXES		4
@@ -785,19 +784,10 @@ static unsigned long memfree(void)
 /* Does /proc/driver/mailbox show a mailbox whose name starts with @prefix? */
 static int proc_shows(const char *prefix)
 {
-	char buf[65536], key[96];
-	ssize_t n, len = 0;
-	int fd = open(MBX_PROC, O_RDONLY | O_CLOEXEC);
+	char key[96];
 
-	if (fd < 0)
-		return -1;
-	while (len < (ssize_t)sizeof(buf) - 1 &&
-	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
 	snprintf(key, sizeof(key), "name=%s", prefix);
-	return !!strstr(buf, key);
+	return mbx_proc_contains(key);
 }
 
 /* Log where each live worker sleeps, for a test that stopped moving. */
