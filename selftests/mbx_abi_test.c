@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +78,18 @@ static const struct opdesc {
  * Plus a spare mailbox ("victim") that DESTROY may remove, and a name
  * ("fresh") that no mailbox has, that CREATE may use.
  */
+/*
+ * Everything of the scene that a call could change, field by field: each
+ * slot's header and the counters (the ages, which move on their own,
+ * zeroed), the number of mailboxes, what poll() says of the callee.
+ */
+struct scene_picture {
+	struct mbx_slot_info si[NSLOTS];
+	struct mbx_stats_args st;
+	__u32 boxes;
+	short callee_revents;
+};
+
 struct scene {
 	int dev, c, e;
 	char name[MBX_NAME_MAX];
@@ -88,6 +101,7 @@ struct scene {
 	struct mbx_box_entry entries[8];
 	struct mbx_slot_info infos[NSLOTS];
 	struct mbx_event events[4];
+	struct scene_picture pic;	/* as scene_setup() left it */
 };
 
 static const __u32 scene_states[NSLOTS] = {
@@ -98,6 +112,26 @@ static const __u32 scene_states[NSLOTS] = {
 static int scene_fd(const struct scene *s, enum on on)
 {
 	return on == ON_DEV ? s->dev : on == ON_CALLER ? s->c : s->e;
+}
+
+static void scene_picture(struct __test_metadata *_metadata,
+			  const struct scene *s, struct scene_picture *p)
+{
+	struct mbx_list_args la = { .size = sizeof(la) };
+	struct pollfd pfd = { .fd = s->e, .events = POLLPRI | POLLIN };
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < NSLOTS; i++) {
+		ASSERT_EQ(0, mbx_slot_info(s->c, i, &p->si[i]));
+		p->si[i].submit_ns = p->si[i].take_ns = p->si[i].reply_ns = 0;
+	}
+	ASSERT_EQ(0, mbx_stats(s->c, &p->st));
+	p->st.out_max_wait_ns = p->st.out_oldest_pending_ns = 0;
+	ASSERT_EQ(0, mbx_ioctl(s->dev, MBX_IOC_BOX_LIST, &la));
+	p->boxes = la.out_total;
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	p->callee_revents = pfd.revents;
 }
 
 static void scene_setup(struct __test_metadata *_metadata, struct scene *s)
@@ -148,6 +182,7 @@ static void scene_setup(struct __test_metadata *_metadata, struct scene *s)
 	ASSERT_EQ(0, mbx_submit(s->c, 3, 7, 8, 0x33, &s->id[3]));
 	/* slot 0: owned */
 	ASSERT_EQ(0, mbx_acquire(s->c, MBX_WAIT_NONBLOCK, 0, 0, NULL));
+	scene_picture(_metadata, s, &s->pic);
 }
 
 /* The scene exactly as scene_setup() left it. */
@@ -158,9 +193,14 @@ static void scene_check(struct __test_metadata *_metadata, struct scene *s)
 	struct mbx_info_args info;
 	struct mbx_events_args ea;
 	struct mbx_stats_args st;
+	struct scene_picture now;
 	__u32 i;
 	int fd;
 
+	/* Every field as it was (before the events are read below). */
+	scene_picture(_metadata, s, &now);
+	EXPECT_EQ(0, memcmp(&s->pic, &now, sizeof(now)));
+	EXPECT_TRUE(now.callee_revents & POLLPRI);
 	for (i = 0; i < NSLOTS; i++) {
 		ASSERT_EQ(0, mbx_slot_info(s->c, i, &si));
 		EXPECT_EQ(scene_states[i], si.state) {
@@ -801,6 +841,15 @@ FIXTURE_VARIANT_ADD(unknown_cmd, box_other_magic) {
 };
 FIXTURE_VARIANT_ADD(unknown_cmd, box_api_with_size_bits) {
 	.cmd = _IOWR(MBX_IOC_MAGIC, 0x00, struct mbx_api_args), .on_box = 1,
+};
+FIXTURE_VARIANT_ADD(unknown_cmd, dev_nr_3f) {
+	.cmd = _IO(MBX_IOC_MAGIC, 0x3f),
+};
+FIXTURE_VARIANT_ADD(unknown_cmd, box_nr_3f) {
+	.cmd = _IO(MBX_IOC_MAGIC, 0x3f), .on_box = 1,
+};
+FIXTURE_VARIANT_ADD(unknown_cmd, box_magic_bd) {
+	.cmd = _IO(0xBD, 0x10), .on_box = 1,
 };
 
 TEST_F(unknown_cmd, enotty)

@@ -351,145 +351,139 @@ TEST_F(access, proc_mem_write_to_read_only_map_fails)
 	EXPECT_EQ(0x5a, own[63]);
 }
 
-/* Denials on a read-only fd: the write operations */
-
-TEST_F(access, acquire_on_read_only_fd_ebadf)
+/*
+ * Denials on a read-only fd: the write operations. Root creates the
+ * mailbox (0604) and, for @prep, submits a call (1) or also takes it
+ * (2); a child that is UID_A opens it read-only and gets EBADF from
+ * @op; the slot is then still in @state.
+ */
+static int ro_acquire(int fd, __u32 slot, __u64 id)
 {
-	SETUP_DONE();
-	CREATE(0604);
-	AS(UID_A, GID_A) {
-		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_acquire_args a = { .size = sizeof(a), .slot = 0 };
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_FREE, mbx_slot_state(self->fd, 0));
+	(void)id;
+	return mbx_acquire(fd, 0, slot, 0, NULL);
 }
 
-TEST_F(access, submit_on_read_only_fd_ebadf)
+static int ro_submit(int fd, __u32 slot, __u64 id)
 {
-	SETUP_DONE();
-	CREATE(0604);
-	AS(UID_A, GID_A) {
-		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_submit_args s = { .size = sizeof(s), .slot = 0 };
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_SUBMIT, &s));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_FREE, mbx_slot_state(self->fd, 0));
+	(void)id;
+	return mbx_submit(fd, slot, 0, 0, 0, NULL);
 }
 
-TEST_F(access, take_on_read_only_fd_ebadf)
+static int ro_take(int fd, __u32 slot, __u64 id)
 {
-	__u32 slot = 0;
-
-	SETUP_DONE();
-	CREATE(0604);
-	ASSERT_NE(0, submit_any(self->fd, &slot));
-	AS(UID_A, GID_A) {
-		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_take_args t = {
-			.size = sizeof(t),
-			.flags = MBX_WAIT_NONBLOCK,
-		};
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_TAKE, &t));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->fd, slot));
+	(void)slot;
+	(void)id;
+	return mbx_take(fd, MBX_WAIT_NONBLOCK, 0, NULL);
 }
 
-TEST_F(access, complete_on_read_only_fd_ebadf)
+static int ro_complete(int fd, __u32 slot, __u64 id)
+{
+	return mbx_complete(fd, slot, id, 0, 0);
+}
+
+static int ro_cancel(int fd, __u32 slot, __u64 id)
+{
+	return call_cancel(fd, slot, id, NULL);
+}
+
+static int ro_revise(int fd, __u32 slot, __u64 id)
+{
+	struct mbx_acquire_args a = {
+		.size = sizeof(a),
+		.flags = MBX_ACQUIRE_CALL,
+		.slot = slot,
+		.call_id = id,
+	};
+
+	return mbx_ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a);
+}
+
+static int ro_reclaim(int fd, __u32 slot, __u64 id)
+{
+	(void)slot;
+	(void)id;
+	return box_reclaim(fd, 0);
+}
+
+FIXTURE(read_only) {
+	pid_t pid;
+	int dev;
+	int fd;
+	char name[MBX_NAME_MAX];
+};
+
+FIXTURE_VARIANT(read_only) {
+	int prep;
+	int (*op)(int fd, __u32 slot, __u64 id);
+	int state;
+};
+
+FIXTURE_VARIANT_ADD(read_only, acquire) {
+	.prep = 0, .op = ro_acquire, .state = MBX_STATE_FREE,
+};
+FIXTURE_VARIANT_ADD(read_only, submit) {
+	.prep = 0, .op = ro_submit, .state = MBX_STATE_FREE,
+};
+FIXTURE_VARIANT_ADD(read_only, take) {
+	.prep = 1, .op = ro_take, .state = MBX_STATE_PENDING,
+};
+FIXTURE_VARIANT_ADD(read_only, complete) {
+	.prep = 2, .op = ro_complete, .state = MBX_STATE_TAKEN,
+};
+FIXTURE_VARIANT_ADD(read_only, cancel) {
+	.prep = 1, .op = ro_cancel, .state = MBX_STATE_PENDING,
+};
+FIXTURE_VARIANT_ADD(read_only, revise) {
+	.prep = 1, .op = ro_revise, .state = MBX_STATE_PENDING,
+};
+FIXTURE_VARIANT_ADD(read_only, reclaim) {
+	.prep = 0, .op = ro_reclaim, .state = MBX_STATE_FREE,
+};
+
+FIXTURE_SETUP(read_only)
+{
+	self->pid = getpid();
+	self->dev = -1;
+	self->fd = -1;
+	snprintf(self->name, sizeof(self->name), "ro.%d", getpid());
+	if (mbx_device_absent())
+		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch to other uids");
+	self->dev = mbx_dev_open();
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(read_only)
+{
+	if (getpid() != self->pid || self->dev < 0)
+		return;
+	if (self->fd >= 0)
+		close(self->fd);
+	mbx_destroy(self->dev, self->name);
+	close(self->dev);
+}
+
+TEST_F(read_only, ebadf)
 {
 	__u32 slot = 0, taken = 0;
-	__u64 id;
+	__u64 id = 0;
 
 	SETUP_DONE();
 	CREATE(0604);
-	id = submit_any(self->fd, &slot);
-	ASSERT_NE(0, id);
-	ASSERT_EQ(id, take_oldest(self->fd, &taken));
+	if (variant->prep >= 1) {
+		id = submit_any(self->fd, &slot);
+		ASSERT_NE(0, id);
+	}
+	if (variant->prep >= 2)
+		ASSERT_EQ(id, take_oldest(self->fd, &taken));
 	AS(UID_A, GID_A) {
 		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_complete_args c = {
-			.size = sizeof(c),
-			.call_id = id,
-			.slot = slot,
-		};
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_COMPLETE, &c));
-		EXPECT_EQ(EBADF, errno);
+		EXPECT_EQ(-EBADF, variant->op(fd, slot, id));
 	}
-	EXPECT_EQ(MBX_STATE_TAKEN, mbx_slot_state(self->fd, slot));
-}
-
-TEST_F(access, cancel_on_read_only_fd_ebadf)
-{
-	__u32 slot = 0;
-	__u64 id;
-
-	SETUP_DONE();
-	CREATE(0604);
-	id = submit_any(self->fd, &slot);
-	ASSERT_NE(0, id);
-	AS(UID_A, GID_A) {
-		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_cancel_args c = {
-			.size = sizeof(c),
-			.call_id = id,
-			.slot = slot,
-		};
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_CANCEL, &c));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->fd, slot));
-}
-
-TEST_F(access, revise_on_read_only_fd_ebadf)
-{
-	__u32 slot = 0;
-	__u64 id;
-
-	SETUP_DONE();
-	CREATE(0604);
-	id = submit_any(self->fd, &slot);
-	ASSERT_NE(0, id);
-	AS(UID_A, GID_A) {
-		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_acquire_args a = {
-			.size = sizeof(a),
-			.flags = MBX_ACQUIRE_CALL,
-			.slot = slot,
-			.call_id = id,
-		};
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->fd, slot));
-}
-
-TEST_F(access, reclaim_on_read_only_fd_ebadf)
-{
-	SETUP_DONE();
-	CREATE(0604);
-	AS(UID_A, GID_A) {
-		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_reclaim_args r = { .size = sizeof(r) };
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_BOX_RECLAIM, &r));
-		EXPECT_EQ(EBADF, errno);
-	}
+	EXPECT_EQ(variant->state, mbx_slot_state(self->fd, slot));
 }
 
 TEST_F(access, open_write_without_read_einval)
