@@ -127,29 +127,51 @@ FIXTURE(access) {
 	char name[MBX_NAME_MAX];
 };
 
-FIXTURE_SETUP(access)
+/*
+ * Every fixture of this file has these fields: the test process (not its
+ * children), the device, root's RW fd on the mailbox @name (or -1).
+ * ACC_SETUP() skips unless the device is there and we are root, and opens
+ * the device; ACC_TEARDOWN() undoes it, in the test process only.
+ */
+static void acc_setup(struct __test_metadata *_metadata, pid_t *pid,
+		      int *dev, int *fd, char *name, const char *tag)
 {
-	self->pid = getpid();
-	self->dev = -1;
-	self->fd = -1;
-	snprintf(self->name, sizeof(self->name), "acc.%d", getpid());
-	if (access(MBX_DEV, F_OK) && errno == ENOENT)
+	*pid = getpid();
+	*dev = -1;
+	*fd = -1;
+	snprintf(name, MBX_NAME_MAX, "%s.%d", tag, getpid());
+	if (mbx_device_absent())
 		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
 	if (geteuid() != 0)
 		SKIP(return, "needs root to switch to other uids");
-	self->dev = open(MBX_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->dev);
+	*dev = mbx_dev_open();
+	ASSERT_LE(0, *dev);
+}
+
+static void acc_teardown(pid_t pid, int dev, int fd, const char *name)
+{
+	/* A failed ASSERT in a child comes back here: leave it to the parent. */
+	if (getpid() != pid || dev < 0)
+		return;
+	if (fd >= 0)
+		close(fd);
+	mbx_destroy(dev, name);
+	close(dev);
+}
+
+#define ACC_SETUP(tag) \
+	acc_setup(_metadata, &self->pid, &self->dev, &self->fd, self->name, tag)
+#define ACC_TEARDOWN() \
+	acc_teardown(self->pid, self->dev, self->fd, self->name)
+
+FIXTURE_SETUP(access)
+{
+	ACC_SETUP("acc");
 }
 
 FIXTURE_TEARDOWN(access)
 {
-	/* A failed ASSERT in a child comes back here: leave it to the parent. */
-	if (getpid() != self->pid || self->dev < 0)
-		return;
-	if (self->fd >= 0)
-		close(self->fd);
-	mbx_destroy(self->dev, self->name);
-	close(self->dev);
+	ACC_TEARDOWN();
 }
 
 /* The 6.1 harness runs a test whose setup skipped: stop it at once. */
@@ -442,26 +464,12 @@ FIXTURE_VARIANT_ADD(read_only, reclaim) {
 
 FIXTURE_SETUP(read_only)
 {
-	self->pid = getpid();
-	self->dev = -1;
-	self->fd = -1;
-	snprintf(self->name, sizeof(self->name), "ro.%d", getpid());
-	if (mbx_device_absent())
-		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
-	if (geteuid() != 0)
-		SKIP(return, "needs root to switch to other uids");
-	self->dev = mbx_dev_open();
-	ASSERT_LE(0, self->dev);
+	ACC_SETUP("ro");
 }
 
 FIXTURE_TEARDOWN(read_only)
 {
-	if (getpid() != self->pid || self->dev < 0)
-		return;
-	if (self->fd >= 0)
-		close(self->fd);
-	mbx_destroy(self->dev, self->name);
-	close(self->dev);
+	ACC_TEARDOWN();
 }
 
 TEST_F(read_only, ebadf)
@@ -511,16 +519,9 @@ FIXTURE(revoked) {
 
 FIXTURE_SETUP(revoked)
 {
-	self->pid = getpid();
-	self->dev = -1;
-	self->fd = -1;
-	snprintf(self->name, sizeof(self->name), "rev.%d", getpid());
-	if (access(MBX_DEV, F_OK) && errno == ENOENT)
-		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
-	if (geteuid() != 0)
-		SKIP(return, "needs root to switch to other uids");
-	self->dev = open(MBX_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->dev);
+	ACC_SETUP("rev");
+	if (self->dev < 0)
+		return;
 	self->fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0606);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, pipe(self->up));
@@ -529,11 +530,7 @@ FIXTURE_SETUP(revoked)
 
 FIXTURE_TEARDOWN(revoked)
 {
-	if (getpid() != self->pid || self->dev < 0)
-		return;
-	close(self->fd);
-	mbx_destroy(self->dev, self->name);
-	close(self->dev);
+	ACC_TEARDOWN();
 }
 
 /*

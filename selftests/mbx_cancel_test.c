@@ -482,26 +482,6 @@ TEST_F(cancel, cancel_id_zero_is_estale)
 	EXPECT_EQ(-ESTALE, call_cancel(self->c.fd, slot, 0, NULL));
 }
 
-struct kill_me {
-	char *name;
-	_Atomic __u32 reached;
-};
-
-static int kill_me_callee(void *arg)
-{
-	struct kill_me *k = arg;
-	struct mbx_call call;
-	struct tbox b;
-
-	if (tbox_open(&b, k->name))
-		return 10;
-	if (call_take(b.fd, 0, &call))
-		return 11;
-	bump(&k->reached);
-	hang();
-	return 0;
-}
-
 /*
  * A cancel requested on a taken call survives its callee's death: the
  * caller still gets -ECANCELED, never a normal reply. (The call is either
@@ -510,16 +490,16 @@ static int kill_me_callee(void *arg)
  */
 TEST_F(cancel, cancel_taken_survives_callee_death)
 {
-	struct kill_me *k = shm_alloc(sizeof(*k));
+	struct mbx_party *k = shm_alloc(sizeof(*k));
 	struct mbx_slot_info si;
 	struct mbx_call call;
 	__u32 slot, state;
 	__u64 id;
 
 	ASSERT_NE(NULL, k);
-	k->name = self->name;
+	snprintf(k->name, sizeof(k->name), "%s", self->name);
 	ASSERT_EQ(0, new_call(&self->c, 90, &slot, &id));
-	self->child = spawn(kill_me_callee, k);
+	self->child = spawn(stuck_callee, k);
 	ASSERT_LT(0, self->child);
 	ASSERT_EQ(0, wait_ge(&k->reached, 1));
 	ASSERT_EQ(0, call_cancel(self->c.fd, slot, id, &state));

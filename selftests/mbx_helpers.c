@@ -693,6 +693,21 @@ void hang(void)
 		pause();
 }
 
+int stuck_callee(void *arg)
+{
+	struct mbx_party *p = arg;
+	struct mbx_call c;
+	struct tbox b;
+
+	if (tbox_open(&b, p->name))
+		return 10;
+	if (call_take(b.fd, 0, &c))
+		return 11;
+	bump(&p->reached);
+	hang();
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Processes and credentials                                            */
 

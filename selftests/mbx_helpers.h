@@ -313,6 +313,20 @@ int wait_ge(_Atomic __u32 *a, __u32 want);
 /* A child stops where it is told to and waits there to be killed. */
 void hang(void);
 
+/* What the parent and its callee children share: the mailbox, progress. */
+struct mbx_party {
+	char name[MBX_NAME_MAX];
+	_Atomic __u32 reached;
+	_Atomic __u32 answered;
+};
+
+/*
+ * A callee child (spawn() it with a struct mbx_party in shm_alloc()
+ * memory): opens @name, takes one call, bumps @reached, and hangs there
+ * without answering until it is killed. Exits 10 or 11 if it could not.
+ */
+int stuck_callee(void *arg);
+
 /* The uid and gid of the tests' unprivileged second user (nobody). */
 #define MBX_OTHER_UID	65534
 #define MBX_OTHER_GID	65534

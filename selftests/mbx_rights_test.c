@@ -24,44 +24,6 @@ MBX_SKIP_WITHOUT_DEVICE
 
 #define RW	(MBX_ACCESS_READ | MBX_ACCESS_WRITE)
 
-static int events(int fd, struct mbx_event *ev, __u32 n)
-{
-	struct mbx_events_args a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	memset(ev, 0xcc, n * sizeof(*ev));
-	a.size = sizeof(a);
-	a.events = (uintptr_t)ev;
-	a.count = n;
-	a.event_size = sizeof(*ev);
-	a.out_count = 0xcccccccc;
-	ret = mbx_ioctl(fd, MBX_IOC_EVENTS_READ, &a);
-	return ret ? ret : (int)a.out_count;
-}
-
-static int reclaim(int fd)
-{
-	struct mbx_reclaim_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	return mbx_ioctl(fd, MBX_IOC_BOX_RECLAIM, &a);
-}
-
-static int set_mode(int fd, __u32 flags, __u32 uid, __u32 gid, __u32 mode)
-{
-	struct mbx_set_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.flags = flags;
-	a.uid = uid;
-	a.gid = gid;
-	a.mode = mode;
-	return mbx_ioctl(fd, MBX_IOC_BOX_SET, &a);
-}
-
 static int open_name(const char *name, __u32 access)
 {
 	int dev = mbx_dev_open(), fd;
@@ -94,7 +56,7 @@ static void rw_round(int fd)
 	CHK(call.call_id == id);
 	CHK(call_cancel(fd, slot, id, &state) == 0);
 	CHK(state == MBX_STATE_TAKEN);
-	CHK(events(fd, ev, 2) == 1);
+	CHK(events_read(fd, ev, 2) == 1);
 	CHK(ev[0].type == MBX_EVENT_CANCEL && ev[0].call_id == id);
 	CHK(mbx_complete(fd, slot, id, 0, 0) == -ECANCELED);
 	CHK(mbx_collect(fd, MBX_WAIT_NONBLOCK, 0, 0, 0, &reply) == 0);
@@ -109,7 +71,7 @@ static void rw_round(int fd)
 	CHK(mbx_release(fd, slot) == 0);
 	CHK(mbx_stats(fd, &st) == 0);
 	CHK(st.out_submitted >= 2);
-	CHK(reclaim(fd) == 0);
+	CHK(box_reclaim(fd, 0) >= 0);
 	CHK(mbx_map(fd, PROT_READ | PROT_WRITE, &m) == 0);
 	mbx_unmap(&m);
 }
@@ -171,7 +133,7 @@ TEST_F(rights, passed_rw_fd_works_for_other_uid)
 		CHK(fd >= 0);
 		rw_round(fd);
 		/* still not the owner: BOX_SET is the owner's */
-		CHK(set_mode(fd, MBX_SET_MODE, 0, 0, 0666) == -EPERM);
+		CHK(mbx_set(fd, MBX_SET_MODE, 0, 0, 0666) == -EPERM);
 		_exit(0);
 	}
 	ASSERT_EQ(0, mbx_send_fd(self->sv[0], self->box));
@@ -211,7 +173,7 @@ TEST_F(rights, passed_ro_fd_ebadf_for_writes)
 		CHK(mbx_take(fd, MBX_WAIT_NONBLOCK, 0, &call) == -EBADF);
 		CHK(mbx_complete(fd, 1, id, 0, 0) == -EBADF);
 		CHK(call_cancel(fd, 1, id, NULL) == -EBADF);
-		CHK(reclaim(fd) == -EBADF);
+		CHK(box_reclaim(fd, 0) == -EBADF);
 		/* read access suffices for these */
 		CHK(mbx_stats(fd, &st) == 0);
 		CHK(st.out_pending == 1);
@@ -219,7 +181,7 @@ TEST_F(rights, passed_ro_fd_ebadf_for_writes)
 		CHK(si.state == MBX_STATE_PENDING);
 		CHK(mbx_info(fd, &info) == 0);
 		CHK(info.out_access == MBX_ACCESS_READ);
-		CHK(events(fd, ev, 1) == 0);
+		CHK(events_read(fd, ev, 1) == 0);
 		CHK(mbx_map(fd, PROT_READ | PROT_WRITE, &m) == -EACCES);
 		CHK(mbx_map(fd, PROT_READ, &m) == 0);
 		CHK(mprotect(m.base, m.size, PROT_READ | PROT_WRITE) == -1);
@@ -264,10 +226,10 @@ TEST_F(rights, events_read_on_passed_fd)
 		CHK(mbx_drop_to_other() == 0);
 		fd = mbx_recv_fd(self->sv[1]);
 		CHK(fd >= 0);
-		CHK(events(fd, ev, 2) == 1);
+		CHK(events_read(fd, ev, 2) == 1);
 		CHK(ev[0].type == MBX_EVENT_CANCEL);
 		CHK(ev[0].call_id == id);
-		CHK(events(fd, ev, 2) == 0);
+		CHK(events_read(fd, ev, 2) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(0, mbx_send_fd(self->sv[0], self->box));
@@ -280,7 +242,7 @@ TEST_F(rights, events_read_on_ro_fd)
 	struct mbx_event ev[1];
 
 	ASSERT_LE(0, ro);
-	EXPECT_EQ(0, events(ro, ev, 1));
+	EXPECT_EQ(0, events_read(ro, ev, 1));
 	close(ro);
 }
 
@@ -338,7 +300,7 @@ FIXTURE_SETUP(narrow)
 	self->box = mbx_create(self->dev, self->name, 4, 64, variant->mode);
 	ASSERT_LE(0, self->box);
 	if (variant->before_flags)
-		ASSERT_EQ(0, set_mode(self->box, variant->before_flags,
+		ASSERT_EQ(0, mbx_set(self->box, variant->before_flags,
 				      MBX_OTHER_UID, MBX_OTHER_GID, 0));
 	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
@@ -395,7 +357,7 @@ TEST_F(narrow, open_fd_keeps_rights_new_open_eacces)
 		_exit(0);
 	}
 	ASSERT_EQ(0, mbx_wait_signal(self->to_parent[0]));
-	EXPECT_EQ(0, set_mode(self->box, variant->after_flags, variant->uid,
+	EXPECT_EQ(0, mbx_set(self->box, variant->after_flags, variant->uid,
 			      variant->gid, variant->new_mode));
 	ASSERT_EQ(0, mbx_signal(self->to_child[1]));
 	EXPECT_EQ(0, mbx_reap(pid));
@@ -406,7 +368,7 @@ TEST_F(rights, destroy_by_other_uid_eperm)
 {
 	pid_t pid;
 
-	ASSERT_EQ(0, set_mode(self->box, MBX_SET_MODE, 0, 0, 0666));
+	ASSERT_EQ(0, mbx_set(self->box, MBX_SET_MODE, 0, 0, 0666));
 	pid = mbx_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
