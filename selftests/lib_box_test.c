@@ -74,7 +74,7 @@ TEST_F(lib, create_maps_zeroed_shared_planes)
 	for (i = 0; i < self->mb.map_size; i++)
 		ASSERT_EQ(0, ((unsigned char *)self->mb.map)[i]);
 	ASSERT_EQ(0, lib_open_again(self->name, &other,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	/* Plain stores, seen through another mapping of the same pages. */
 	memset(p, 0xab, LIB_SLOT_SIZE);
 	EXPECT_EQ(0xab, ((unsigned char *)
@@ -667,7 +667,7 @@ TEST_F(lib, close_gives_back_what_the_session_held)
 	uint32_t out_flags = 0xcccccccc;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &mb,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	ASSERT_EQ(2, mailbox_acquire(&mb, 2, MBX_WAIT_NONBLOCK, 0, NULL));
 	EXPECT_EQ(0, mailbox_close(&mb));
 	EXPECT_EQ(-1, mb.fd);

@@ -56,7 +56,7 @@ TEST_F(lib, acquire_every_slot_then_none)
 TEST_F(lib, acquire_the_last_slot)
 {
 	EXPECT_EQ(LIB_NSLOTS - 1, mailbox_acquire(&self->mb, LIB_NSLOTS - 1,
-					      MBX_WAIT_NONBLOCK, 0, NULL));
+						  MBX_WAIT_NONBLOCK, 0, NULL));
 }
 
 TEST_F(lib, acquire_slot_out_of_range)
@@ -98,7 +98,7 @@ TEST_F(lib, acquire_a_slot_of_another_nonblock)
 	struct mailbox mb;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &mb,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	ASSERT_EQ(0, mailbox_acquire(&mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
 	EXPECT_EQ(-EAGAIN, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0,
 					   NULL));
@@ -173,7 +173,7 @@ TEST_F(lib, acquire_waits_for_a_release)
 	pthread_t thr;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &mb,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	ASSERT_EQ(3, mailbox_acquire(&mb, 3, MBX_WAIT_NONBLOCK, 0, NULL));
 	pthread_create(&thr, NULL, release_later, &l);
 	EXPECT_EQ(3, mailbox_acquire(&self->mb, 3, MBX_WAIT_TIMEOUT,
@@ -267,7 +267,7 @@ TEST_F(lib, submit_beyond_the_slot)
 {
 	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
 	EXPECT_EQ(-EMSGSIZE, t_submit(&self->mb, 0, 1, LIB_SLOT_SIZE + 1, 0,
-					    0, NULL));
+				      0, NULL));
 }
 
 TEST_F(lib, submit_unknown_flag)
@@ -299,7 +299,7 @@ TEST_F(lib, submit_drops_the_kernels_call_flags)
 TEST_F(lib, submit_slot_out_of_range)
 {
 	EXPECT_EQ(-EINVAL, t_submit(&self->mb, LIB_NSLOTS, 1, 0, 0, 0,
-					  NULL));
+				    NULL));
 }
 
 TEST_F(lib, submit_a_slot_not_mine)
@@ -380,7 +380,7 @@ TEST_F(lib, collect_waits_for_the_reply)
 	int slot;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &callee,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	slot = lib_start_call(&self->mb, 1, "wait", 0, &id);
 	ASSERT_LE(0, slot);
 	pthread_create(&thr, NULL, lib_complete_later, &l);
@@ -436,7 +436,7 @@ TEST_F(lib, collect_the_call_of_a_live_caller)
 	int slot;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &mb,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	slot = lib_start_call(&self->mb, 1, "mine", 0, &id);
 	ASSERT_LE(0, slot);
 	EXPECT_EQ(-EBUSY, mailbox_collect(&mb, &(struct mbx_call){ .slot = slot, .call_id = id }, MBX_WAIT_NONBLOCK, 0,
@@ -535,7 +535,7 @@ TEST_F(lib, submit_collect_returns_the_reply_of_its_call)
 	pthread_t thr;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &callee,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	ASSERT_EQ(2, mailbox_acquire(&self->mb, 2, MBX_WAIT_NONBLOCK, 0, NULL));
 	strcpy(mailbox_call_plane(&self->mb, 2), "both");
 	pthread_create(&thr, NULL, lib_complete_later, &l);
@@ -1015,9 +1015,9 @@ TEST_F(lib, submit_collect_the_whole_slot)
 
 	ASSERT_EQ(0, mailbox_acquire(&self->mb, 0, MBX_WAIT_NONBLOCK, 0, NULL));
 	EXPECT_EQ(-ETIMEDOUT, t_submit_collect(&self->mb, 0, 1, LIB_SLOT_SIZE,
-						     0, MBX_WAIT_TIMEOUT,
-						     mailbox_deadline(MBX_MSEC_NS),
-						     &id, &reply));
+					       0, MBX_WAIT_TIMEOUT,
+					       mailbox_deadline(MBX_MSEC_NS),
+					       &id, &reply));
 	ASSERT_EQ(0, lib_take_now(&self->mb, &call));
 	EXPECT_EQ(id, call.call_id);
 	EXPECT_EQ(LIB_SLOT_SIZE, call.len);

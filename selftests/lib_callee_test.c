@@ -66,7 +66,7 @@ TEST_F(lib, take_waits_for_a_call)
 	pthread_t thr;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &caller,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	pthread_create(&thr, NULL, call_later, &l);
 	ASSERT_EQ(0, mailbox_take(&self->mb, MBX_WAIT_TIMEOUT,
 				  mailbox_deadline(5 * MBX_SEC_NS), &call));
@@ -262,7 +262,7 @@ TEST_F(lib, complete_a_call_taken_by_another)
 	uint64_t id;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &mb,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	ASSERT_LE(0, lib_start_call(&self->mb, 1, "q", 0, &id));
 	ASSERT_EQ(0, lib_take_now(&mb, &call));
 	EXPECT_EQ(-EPERM, mailbox_complete(&self->mb, &(struct mbx_call){ .slot = call.slot, .call_id = id }, 0, 0));
@@ -453,8 +453,8 @@ TEST_F(lib, complete_take_slot_out_of_range)
 	uint32_t out_flags = 0xcccccccc;
 
 	EXPECT_EQ(-EINVAL, t_complete_take(&self->mb, LIB_NSLOTS, 1, 0, 0,
-						 MBX_WAIT_NONBLOCK, 0, &call,
-						 &out_flags));
+					   MBX_WAIT_NONBLOCK, 0, &call,
+					   &out_flags));
 	EXPECT_EQ(0, out_flags);
 }
 

@@ -227,7 +227,7 @@ TEST_F(lib, events_a_few_at_a_time)
 	int slot[2], i;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &callee,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	for (i = 0; i < 2; i++) {
 		slot[i] = lib_start_call(&self->mb, 1, "c", 0, &id[i]);
 		ASSERT_LE(0, slot[i]);
@@ -259,7 +259,7 @@ TEST_F(lib, events_bad_buffer)
 
 	/* A fault is seen only when there is an event to copy. */
 	ASSERT_EQ(0, lib_open_again(self->name, &callee,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	slot = lib_start_call(&self->mb, 1, "c", 0, &id);
 	ASSERT_LE(0, slot);
 	ASSERT_EQ(0, lib_take_now(&callee, &call));
@@ -326,7 +326,7 @@ TEST_F(lib, ready_follows_the_work)
 	int slot, i;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &callee,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	EXPECT_EQ(MAILBOX_READY_FREE, mailbox_ready(&self->mb, 0));
 	EXPECT_EQ(MAILBOX_READY_FREE, mailbox_ready(&self->mb,
 						    MAILBOX_READY_ALL));
@@ -387,7 +387,7 @@ TEST_F(lib, epoll_wakes_for_a_reply)
 	int ep;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &callee,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, mailbox_fd(&self->mb), &ev));

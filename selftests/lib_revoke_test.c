@@ -149,7 +149,7 @@ TEST_F(lib, cancel_a_taken_call_tells_the_callee)
 	int slot;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &callee,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	slot = lib_start_call(&self->mb, 1, "x", 0, &id);
 	ASSERT_LE(0, slot);
 	ASSERT_EQ(0, lib_take_now(&callee, &call));

@@ -120,7 +120,7 @@ TEST_F(lib, uring_poll_wakes_for_an_event)
 	int slot;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &callee,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	slot = lib_start_call(&self->mb, 1, "x", 0, &id);
 	ASSERT_LE(0, slot);
 	ASSERT_EQ(0, lib_take_now(&callee, &call));
@@ -145,7 +145,7 @@ TEST_F(lib, epoll_wakes_for_an_event)
 	int slot, ep;
 
 	ASSERT_EQ(0, lib_open_again(self->name, &callee,
-				MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+				    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	slot = lib_start_call(&self->mb, 1, "x", 0, &id);
 	ASSERT_LE(0, slot);
 	ASSERT_EQ(0, lib_take_now(&callee, &call));

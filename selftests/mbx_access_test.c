@@ -287,7 +287,7 @@ TEST_F(access, open_write_beyond_mode_eacces)
 	CREATE(0604);
 	AS(UID_A, GID_A) {
 		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
-				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+					    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	}
 }
 
@@ -664,7 +664,7 @@ TEST_F(revoked, acquire_kept)
 		narrow_mode(_metadata, self, pid, 0604);
 		EXPECT_EQ(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
 		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
-				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+					    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 		EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->fd, 0));
 	} else {
 		narrow_mode(_metadata, self, pid, 0604);
@@ -696,7 +696,7 @@ TEST_F(revoked, submit_kept)
 		EXPECT_NE(0, s.out_call_id);
 		EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->fd, slot));
 		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
-				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+					    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	} else {
 		narrow_mode(_metadata, self, pid, 0604);
 	}
@@ -1030,7 +1030,7 @@ TEST_F(access, set_mode_takes_effect_on_next_open)
 	AS(UID_B, GID_B) {
 		EXPECT_LE(0, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
-				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+					    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	}
 }
 
@@ -1150,7 +1150,7 @@ TEST_F(access, parent_cannot_open_child_userns_box)
 		/* EOF: the child skipped */
 		if (read(up[0], &c, 1) == 1) {
 			EXPECT_EQ(-ENOENT, mbx_open(self->dev, self->name,
-					       MBX_ACCESS_READ));
+						    MBX_ACCESS_READ));
 			EXPECT_EQ(0, box_listed(self->dev, self->name, NULL));
 			EXPECT_EQ(0, box_in_proc(self->name));
 		}

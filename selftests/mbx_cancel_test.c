@@ -145,7 +145,7 @@ TEST_F(cancel, edit_and_resubmit_keeps_id_and_place)
 	ASSERT_EQ(0, acquire_call(self->c.fd, slot[0], id[0]));
 	payload_fill(call_plane(&self->c, slot[0]), 128, 20);
 	ASSERT_EQ(0, mbx_submit_call(self->c.fd, slot[0], 8, 128,
-			      MBX_CALL_AT_MOST_ONCE, 20, &again));
+				     MBX_CALL_AT_MOST_ONCE, 20, &again));
 	EXPECT_EQ(id[0], again);
 
 	ASSERT_EQ(0, call_take(self->e.fd, MBX_WAIT_NONBLOCK, &call));
@@ -248,14 +248,14 @@ TEST_F(cancel, submit_collect_of_anothers_call_is_einval)
 	ASSERT_EQ(0, new_call(&self->c, 43, &slot, &id));
 	ASSERT_EQ(0, acquire_call(self->other, slot, id));
 	EXPECT_EQ(-EINVAL, mbx_submit_call(self->other, slot, OPCODE + 1, CALL_LEN,
-				    MBX_SUBMIT_COLLECT, 43, &id2));
+					   MBX_SUBMIT_COLLECT, 43, &id2));
 	ASSERT_EQ(0, slot_get(self->c.fd, slot, &si));
 	EXPECT_EQ(MBX_STATE_EDIT, si.state);
 	EXPECT_EQ(id, si.call_id);
 	EXPECT_EQ(OPCODE, si.opcode);
 	/* Without COLLECT the revision goes through, same id. */
 	EXPECT_EQ(0, mbx_submit_call(self->other, slot, OPCODE + 1, CALL_LEN, 0, 43,
-			      &id2));
+				     &id2));
 	EXPECT_EQ(id, id2);
 }
 

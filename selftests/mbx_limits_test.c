@@ -630,7 +630,7 @@ TEST_F(limits, memcg_limit_enomem)
 		base = cgroup_get(cg, "memory.current");
 		ASSERT_EQ(0, cgroup_set(cg, "memory.max", base + (2 << 20)));
 		EXPECT_EQ(-ENOMEM, mbx_create(self->dev, self->names[0], BIG_SLOTS,
-					 BIG_SLOT_SIZE, 0600));
+					      BIG_SLOT_SIZE, 0600));
 		/* Within the limit a mailbox is made. */
 		EXPECT_LE(0, mbx_create(self->dev, self->names[1], SMALL_SLOTS,
 					SMALL_SLOT_SIZE, 0600));

@@ -309,8 +309,8 @@ FIXTURE_TEARDOWN(mp)
 }
 
 static pid_t mp_spawn(FIXTURE_DATA(mp) *self, int (*fn)(FIXTURE_DATA(mp) *,
-						      unsigned int),
-		   unsigned int arg)
+							unsigned int),
+		      unsigned int arg)
 {
 	pid_t pid = fork();
 

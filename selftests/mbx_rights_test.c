@@ -301,7 +301,7 @@ FIXTURE_SETUP(narrow)
 	ASSERT_LE(0, self->box);
 	if (variant->before_flags)
 		ASSERT_EQ(0, mbx_set(self->box, variant->before_flags,
-				      MBX_OTHER_UID, MBX_OTHER_GID, 0));
+				     MBX_OTHER_UID, MBX_OTHER_GID, 0));
 	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
 }
@@ -358,7 +358,7 @@ TEST_F(narrow, open_fd_keeps_rights_new_open_eacces)
 	}
 	ASSERT_EQ(0, mbx_wait_signal(self->to_parent[0]));
 	EXPECT_EQ(0, mbx_set(self->box, variant->after_flags, variant->uid,
-			      variant->gid, variant->new_mode));
+			     variant->gid, variant->new_mode));
 	ASSERT_EQ(0, mbx_signal(self->to_child[1]));
 	EXPECT_EQ(0, mbx_reap(pid));
 }

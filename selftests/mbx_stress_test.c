@@ -817,8 +817,8 @@ static void dump_workers(struct __test_metadata *_metadata,
 }
 
 static void stress_spawn(struct __test_metadata *_metadata,
-		  FIXTURE_DATA(stress) *self, unsigned int box, int callee,
-		  unsigned int idx)
+			 FIXTURE_DATA(stress) *self, unsigned int box, int callee,
+			 unsigned int idx)
 {
 	struct box b;
 	pid_t pid = fork();
