@@ -28,20 +28,10 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
+#include "mbx_helpers.h"
 
-#define MBX_DEV		"/dev/mailbox"
 #define WAIT_S		20	/* for a program to start or to end */
 #define OUT_MAX		8192
-
-static int device_absent(void)
-{
-	return access(MBX_DEV, F_OK) && errno == ENOENT;
-}
-
-#define SKIP_IF_NO_DEVICE() do { \
-	if (device_absent()) \
-		SKIP(return, MBX_DEV " absent: mbx.ko not loaded"); \
-} while (0)
 
 /* Find example @name; 0 and its path in @path, or -ENOENT. */
 static int find_example(const char *name, char *path, size_t size)
@@ -238,7 +228,7 @@ FIXTURE(ex) {
 
 FIXTURE_SETUP(ex)
 {
-	if (device_absent())
+	if (mbx_device_absent())
 		SKIP(longjmp(_metadata->env, 1),
 		     MBX_DEV " absent: mbx.ko not loaded");
 	self->n = 3;

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +25,6 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
 #include "mbx_helpers.h"
 
 MBX_SKIP_WITHOUT_DEVICE
@@ -36,7 +36,7 @@ enum op {
 	OP_API, OP_CREATE, OP_OPEN, OP_DESTROY, OP_LIST,
 	OP_INFO, OP_SET, OP_STATS, OP_RECLAIM, OP_ACQUIRE, OP_RELEASE,
 	OP_SLOT_INFO, OP_SUBMIT, OP_TAKE, OP_COMPLETE, OP_COLLECT,
-	OP_CANCEL, OP_EVENTS,
+	OP_CANCEL, OP_EVENTS, OP_BATCH_CALL, OP_BATCH_SERVE,
 };
 
 enum on { ON_DEV, ON_CALLER, ON_CALLEE };
@@ -64,6 +64,8 @@ static const struct opdesc {
 	[OP_COLLECT] = { MBX_IOC_CALL_COLLECT, sizeof(struct mbx_collect_args), ON_CALLER },
 	[OP_CANCEL] = { MBX_IOC_CALL_CANCEL, sizeof(struct mbx_cancel_args), ON_CALLER },
 	[OP_EVENTS] = { MBX_IOC_EVENTS_READ, sizeof(struct mbx_events_args), ON_CALLEE },
+	[OP_BATCH_CALL] = { MBX_IOC_BATCH_CALL, sizeof(struct mbx_batch_call_args), ON_CALLER },
+	[OP_BATCH_SERVE] = { MBX_IOC_BATCH_SERVE, sizeof(struct mbx_batch_serve_args), ON_CALLEE },
 };
 
 /*
@@ -78,6 +80,18 @@ static const struct opdesc {
  * Plus a spare mailbox ("victim") that DESTROY may remove, and a name
  * ("fresh") that no mailbox has, that CREATE may use.
  */
+/*
+ * Everything of the scene that a call could change, field by field: each
+ * slot's header and the counters (the ages, which move on their own,
+ * zeroed), the number of mailboxes, what poll() says of the callee.
+ */
+struct scene_picture {
+	struct mbx_slot_info si[NSLOTS];
+	struct mbx_stats_args st;
+	__u32 boxes;
+	short callee_revents;
+};
+
 struct scene {
 	int dev, c, e;
 	char name[MBX_NAME_MAX];
@@ -89,6 +103,7 @@ struct scene {
 	struct mbx_box_entry entries[8];
 	struct mbx_slot_info infos[NSLOTS];
 	struct mbx_event events[4];
+	struct scene_picture pic;	/* as scene_setup() left it */
 };
 
 static const __u32 scene_states[NSLOTS] = {
@@ -99,6 +114,26 @@ static const __u32 scene_states[NSLOTS] = {
 static int scene_fd(const struct scene *s, enum on on)
 {
 	return on == ON_DEV ? s->dev : on == ON_CALLER ? s->c : s->e;
+}
+
+static void scene_picture(struct __test_metadata *_metadata,
+			  const struct scene *s, struct scene_picture *p)
+{
+	struct mbx_list_args la = { .size = sizeof(la) };
+	struct pollfd pfd = { .fd = s->e, .events = POLLPRI | POLLIN };
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < NSLOTS; i++) {
+		ASSERT_EQ(0, mbx_slot_info(s->c, i, &p->si[i]));
+		p->si[i].submit_ns = p->si[i].take_ns = p->si[i].reply_ns = 0;
+	}
+	ASSERT_EQ(0, mbx_stats(s->c, &p->st));
+	p->st.out_max_wait_ns = p->st.out_oldest_pending_ns = 0;
+	ASSERT_EQ(0, mbx_ioctl(s->dev, MBX_IOC_BOX_LIST, &la));
+	p->boxes = la.out_total;
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	p->callee_revents = pfd.revents;
 }
 
 static void scene_setup(struct __test_metadata *_metadata, struct scene *s)
@@ -149,6 +184,7 @@ static void scene_setup(struct __test_metadata *_metadata, struct scene *s)
 	ASSERT_EQ(0, mbx_submit(s->c, 3, 7, 8, 0x33, &s->id[3]));
 	/* slot 0: owned */
 	ASSERT_EQ(0, mbx_acquire(s->c, MBX_WAIT_NONBLOCK, 0, 0, NULL));
+	scene_picture(_metadata, s, &s->pic);
 }
 
 /* The scene exactly as scene_setup() left it. */
@@ -159,9 +195,14 @@ static void scene_check(struct __test_metadata *_metadata, struct scene *s)
 	struct mbx_info_args info;
 	struct mbx_events_args ea;
 	struct mbx_stats_args st;
+	struct scene_picture now;
 	__u32 i;
 	int fd;
 
+	/* Every field as it was (before the events are read below). */
+	scene_picture(_metadata, s, &now);
+	EXPECT_EQ(0, memcmp(&s->pic, &now, sizeof(now)));
+	EXPECT_TRUE(now.callee_revents & POLLPRI);
 	for (i = 0; i < NSLOTS; i++) {
 		ASSERT_EQ(0, mbx_slot_info(s->c, i, &si));
 		EXPECT_EQ(scene_states[i], si.state) {
@@ -346,6 +387,29 @@ static void *fill_args(struct scene *s, enum op op)
 		a->event_size = sizeof(s->events[0]);
 		break;
 	}
+	case OP_BATCH_CALL: {
+		/* The entries after the page the arguments are in. */
+		struct mbx_batch_call_args *a = p;
+		struct mbx_batch_submit *e = (void *)(s->buf + 4096);
+
+		e->slot = 0;
+		e->opcode = 7;
+		e->len = 8;
+		a->submit = (uintptr_t)e;
+		a->nsubmit = 1;
+		break;
+	}
+	case OP_BATCH_SERVE: {
+		struct mbx_batch_serve_args *a = p;
+		struct mbx_batch_complete *e = (void *)(s->buf + 4096);
+
+		e->slot = 1;
+		e->call_id = s->id[1];
+		e->len = 4;
+		a->complete = (uintptr_t)e;
+		a->ncomplete = 1;
+		break;
+	}
 	}
 	return p;
 }
@@ -406,6 +470,9 @@ ABI_VARIANT(call_complete, OP_COMPLETE, -ECANCELED);
 ABI_VARIANT(call_collect, OP_COLLECT, 0);
 ABI_VARIANT(call_cancel, OP_CANCEL, 0);
 ABI_VARIANT(events_read, OP_EVENTS, 0);
+ABI_VARIANT(batch_call, OP_BATCH_CALL, 0);
+/* Answered as cancelled: the batch succeeds, the entry says -ECANCELED. */
+ABI_VARIANT(batch_serve, OP_BATCH_SERVE, 0);
 
 /* The valid arguments do work: the other tests reject only their change. */
 TEST_F(abi, valid_args_accepted)
@@ -563,6 +630,8 @@ RESERVED_VARIANT(slot_release, OP_RELEASE, struct mbx_release_args);
 RESERVED_VARIANT(call_complete, OP_COMPLETE, struct mbx_complete_args);
 RESERVED_VARIANT(call_collect, OP_COLLECT, struct mbx_collect_args);
 RESERVED_VARIANT(events_read, OP_EVENTS, struct mbx_events_args);
+RESERVED_VARIANT(batch_call, OP_BATCH_CALL, struct mbx_batch_call_args);
+RESERVED_VARIANT(batch_serve, OP_BATCH_SERVE, struct mbx_batch_serve_args);
 
 TEST_F(reserved, nonzero_einval_no_effect)
 {
@@ -802,6 +871,15 @@ FIXTURE_VARIANT_ADD(unknown_cmd, box_other_magic) {
 };
 FIXTURE_VARIANT_ADD(unknown_cmd, box_api_with_size_bits) {
 	.cmd = _IOWR(MBX_IOC_MAGIC, 0x00, struct mbx_api_args), .on_box = 1,
+};
+FIXTURE_VARIANT_ADD(unknown_cmd, dev_nr_3f) {
+	.cmd = _IO(MBX_IOC_MAGIC, 0x3f),
+};
+FIXTURE_VARIANT_ADD(unknown_cmd, box_nr_3f) {
+	.cmd = _IO(MBX_IOC_MAGIC, 0x3f), .on_box = 1,
+};
+FIXTURE_VARIANT_ADD(unknown_cmd, box_magic_bd) {
+	.cmd = _IO(0xBD, 0x10), .on_box = 1,
 };
 
 TEST_F(unknown_cmd, enotty)

@@ -38,9 +38,8 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
+#include "mbx_helpers.h"
 
-#define MBX_DEV		"/dev/mailbox"
-#define MBX_PROC	"/proc/driver/mailbox"
 
 /* The uids and gids the children switch to; nothing else uses them. */
 #define UID_A		1000
@@ -53,123 +52,27 @@
 #define NSLOTS		4
 #define SLOT_SIZE	256
 
-static void set_name(__u8 dst[MBX_NAME_MAX], const char *name)
-{
-	memset(dst, 0, MBX_NAME_MAX);
-	memcpy(dst, name, strnlen(name, MBX_NAME_MAX - 1));
-}
-
-static int box_create(int dev, const char *name, __u32 mode)
-{
-	struct mbx_create_args a = {
-		.size = sizeof(a),
-		.flags = MBX_CREATE_CLOEXEC,
-		.nslots = NSLOTS,
-		.slot_size = SLOT_SIZE,
-		.mode = mode,
-	};
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_CREATE, &a);
-}
-
-static int box_open(int dev, const char *name, __u32 access)
-{
-	struct mbx_open_args a = {
-		.size = sizeof(a),
-		.flags = MBX_OPEN_CLOEXEC,
-		.access = access,
-	};
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_OPEN, &a);
-}
-
-static int box_destroy(int dev, const char *name)
-{
-	struct mbx_destroy_args a = { .size = sizeof(a) };
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_DESTROY, &a);
-}
-
-static int box_set(int fd, __u32 flags, __u32 uid, __u32 gid, __u32 mode)
-{
-	struct mbx_set_args a = {
-		.size = sizeof(a),
-		.flags = flags,
-		.uid = uid,
-		.gid = gid,
-		.mode = mode,
-	};
-
-	return ioctl(fd, MBX_IOC_BOX_SET, &a);
-}
-
-static int box_info(int fd, struct mbx_info_args *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return ioctl(fd, MBX_IOC_BOX_INFO, info);
-}
-
-/* Acquire any free slot; returns the slot or -1. */
-static int slot_acquire(int fd)
-{
-	struct mbx_acquire_args a = {
-		.size = sizeof(a),
-		.flags = MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK,
-	};
-
-	if (ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a))
-		return -1;
-	return a.out_slot;
-}
-
 /* Acquire a slot and submit an empty call in it; returns its id or 0. */
-static __u64 call_submit(int fd, __u32 *slot)
+static __u64 submit_any(int fd, __u32 *slot)
 {
-	struct mbx_submit_args s = { .size = sizeof(s), .opcode = 7 };
-	int n = slot_acquire(fd);
+	int n = acquire_any(fd, MBX_WAIT_NONBLOCK, NULL);
+	__u64 id;
 
-	if (n < 0)
-		return 0;
-	s.slot = n;
-	if (ioctl(fd, MBX_IOC_CALL_SUBMIT, &s))
+	if (n < 0 || mbx_submit(fd, n, 7, 0, 0, &id))
 		return 0;
 	*slot = n;
-	return s.out_call_id;
+	return id;
 }
 
 /* Take the oldest pending call; returns its id or 0. */
-static __u64 call_take(int fd, __u32 *slot)
+static __u64 take_oldest(int fd, __u32 *slot)
 {
-	struct mbx_take_args t = {
-		.size = sizeof(t),
-		.flags = MBX_WAIT_NONBLOCK,
-	};
+	struct mbx_call c;
 
-	if (ioctl(fd, MBX_IOC_CALL_TAKE, &t))
+	if (mbx_take(fd, MBX_WAIT_NONBLOCK, 0, &c))
 		return 0;
-	*slot = t.out_call.slot;
-	return t.out_call.call_id;
-}
-
-/* The state of @slot as MBX_IOC_SLOT_INFO reports it, or -1. */
-static int slot_state(int fd, __u32 slot)
-{
-	struct mbx_slot_info info;
-	struct mbx_slots_args a = {
-		.size = sizeof(a),
-		.info = (__u64)(unsigned long)&info,
-		.first = slot,
-		.count = 1,
-		.info_size = sizeof(info),
-	};
-
-	if (ioctl(fd, MBX_IOC_SLOT_INFO, &a) || a.out_count != 1)
-		return -1;
-	return info.state;
+	*slot = c.slot;
+	return c.call_id;
 }
 
 /* Is @name among the mailboxes that BOX_LIST shows the caller? */
@@ -197,19 +100,10 @@ static int box_listed(int dev, const char *name, __u32 *total)
 /* Does /proc/driver/mailbox show the caller a line for @name? */
 static int box_in_proc(const char *name)
 {
-	char buf[65536], key[MBX_NAME_MAX + 32];
-	ssize_t n, len = 0;
-	int fd = open(MBX_PROC, O_RDONLY | O_CLOEXEC);
+	char key[MBX_NAME_MAX + 32];
 
-	if (fd < 0)
-		return -1;
-	while (len < (ssize_t)sizeof(buf) - 1 &&
-	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
 	snprintf(key, sizeof(key), "box name=%s ", name);
-	return !!strstr(buf, key);
+	return mbx_proc_contains(key);
 }
 
 /* Clear @cap from the effective set; the permitted set keeps it. */
@@ -233,29 +127,51 @@ FIXTURE(access) {
 	char name[MBX_NAME_MAX];
 };
 
-FIXTURE_SETUP(access)
+/*
+ * Every fixture of this file has these fields: the test process (not its
+ * children), the device, root's RW fd on the mailbox @name (or -1).
+ * ACC_SETUP() skips unless the device is there and we are root, and opens
+ * the device; ACC_TEARDOWN() undoes it, in the test process only.
+ */
+static void acc_setup(struct __test_metadata *_metadata, pid_t *pid,
+		      int *dev, int *fd, char *name, const char *tag)
 {
-	self->pid = getpid();
-	self->dev = -1;
-	self->fd = -1;
-	snprintf(self->name, sizeof(self->name), "acc.%d", getpid());
-	if (access(MBX_DEV, F_OK) && errno == ENOENT)
+	*pid = getpid();
+	*dev = -1;
+	*fd = -1;
+	snprintf(name, MBX_NAME_MAX, "%s.%d", tag, getpid());
+	if (mbx_device_absent())
 		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
 	if (geteuid() != 0)
 		SKIP(return, "needs root to switch to other uids");
-	self->dev = open(MBX_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->dev);
+	*dev = mbx_dev_open();
+	ASSERT_LE(0, *dev);
+}
+
+static void acc_teardown(pid_t pid, int dev, int fd, const char *name)
+{
+	/* A failed ASSERT in a child comes back here: leave it to the parent. */
+	if (getpid() != pid || dev < 0)
+		return;
+	if (fd >= 0)
+		close(fd);
+	mbx_destroy(dev, name);
+	close(dev);
+}
+
+#define ACC_SETUP(tag) \
+	acc_setup(_metadata, &self->pid, &self->dev, &self->fd, self->name, tag)
+#define ACC_TEARDOWN() \
+	acc_teardown(self->pid, self->dev, self->fd, self->name)
+
+FIXTURE_SETUP(access)
+{
+	ACC_SETUP("acc");
 }
 
 FIXTURE_TEARDOWN(access)
 {
-	/* A failed ASSERT in a child comes back here: leave it to the parent. */
-	if (getpid() != self->pid || self->dev < 0)
-		return;
-	if (self->fd >= 0)
-		close(self->fd);
-	box_destroy(self->dev, self->name);
-	close(self->dev);
+	ACC_TEARDOWN();
 }
 
 /* The 6.1 harness runs a test whose setup skipped: stop it at once. */
@@ -299,7 +215,7 @@ static int wait_child(pid_t pid)
 
 /* Root creates the fixture's mailbox with @mode; self->fd is its RW fd. */
 #define CREATE(mode) do { \
-	self->fd = box_create(self->dev, self->name, (mode)); \
+	self->fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, (mode)); \
 	ASSERT_LE(0, self->fd); \
 } while (0)
 
@@ -352,14 +268,14 @@ TEST_F(access, ordinary_user_creates_and_destroys)
 		int fd;
 
 		ASSERT_LE(0, dev);
-		fd = box_create(dev, self->name, 0600);
+		fd = mbx_create(dev, self->name, NSLOTS, SLOT_SIZE, 0600);
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, box_info(fd, &info));
+		ASSERT_EQ(0, mbx_info(fd, &info));
 		EXPECT_EQ(UID_A, info.out_uid);
 		EXPECT_EQ(GID_A, info.out_gid);
 		EXPECT_EQ(0600, info.out_mode);
 		EXPECT_EQ(0, close(fd));
-		EXPECT_EQ(0, box_destroy(dev, self->name));
+		EXPECT_EQ(0, mbx_destroy(dev, self->name));
 	}
 }
 
@@ -370,9 +286,8 @@ TEST_F(access, open_write_beyond_mode_eacces)
 	SETUP_DONE();
 	CREATE(0604);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name,
-				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
+					    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	}
 }
 
@@ -381,8 +296,7 @@ TEST_F(access, open_read_beyond_mode_eacces)
 	SETUP_DONE();
 	CREATE(0602);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -391,8 +305,7 @@ TEST_F(access, open_without_any_grant_eacces)
 	SETUP_DONE();
 	CREATE(0660);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -403,7 +316,7 @@ TEST_F(access, map_writable_on_read_only_fd_eacces)
 	SETUP_DONE();
 	CREATE(0604);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 
 		ASSERT_LE(0, fd);
 		EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -417,7 +330,7 @@ TEST_F(access, mprotect_write_on_read_only_map_eacces)
 	SETUP_DONE();
 	CREATE(0604);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		void *p;
 
 		ASSERT_LE(0, fd);
@@ -439,7 +352,7 @@ TEST_F(access, proc_mem_write_to_read_only_map_fails)
 	ASSERT_NE(MAP_FAILED, own);
 	memset(own, 0x5a, 64);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		unsigned char junk[64];
 		unsigned char *p;
 		int mem;
@@ -460,145 +373,125 @@ TEST_F(access, proc_mem_write_to_read_only_map_fails)
 	EXPECT_EQ(0x5a, own[63]);
 }
 
-/* Denials on a read-only fd: the write operations */
-
-TEST_F(access, acquire_on_read_only_fd_ebadf)
+/*
+ * Denials on a read-only fd: the write operations. Root creates the
+ * mailbox (0604) and, for @prep, submits a call (1) or also takes it
+ * (2); a child that is UID_A opens it read-only and gets EBADF from
+ * @op; the slot is then still in @state.
+ */
+static int ro_acquire(int fd, __u32 slot, __u64 id)
 {
-	SETUP_DONE();
-	CREATE(0604);
-	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_acquire_args a = { .size = sizeof(a), .slot = 0 };
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->fd, 0));
+	(void)id;
+	return mbx_acquire(fd, 0, slot, 0, NULL);
 }
 
-TEST_F(access, submit_on_read_only_fd_ebadf)
+static int ro_submit(int fd, __u32 slot, __u64 id)
 {
-	SETUP_DONE();
-	CREATE(0604);
-	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_submit_args s = { .size = sizeof(s), .slot = 0 };
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_SUBMIT, &s));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->fd, 0));
+	(void)id;
+	return mbx_submit(fd, slot, 0, 0, 0, NULL);
 }
 
-TEST_F(access, take_on_read_only_fd_ebadf)
+static int ro_take(int fd, __u32 slot, __u64 id)
 {
-	__u32 slot = 0;
-
-	SETUP_DONE();
-	CREATE(0604);
-	ASSERT_NE(0, call_submit(self->fd, &slot));
-	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_take_args t = {
-			.size = sizeof(t),
-			.flags = MBX_WAIT_NONBLOCK,
-		};
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_TAKE, &t));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
+	(void)slot;
+	(void)id;
+	return mbx_take(fd, MBX_WAIT_NONBLOCK, 0, NULL);
 }
 
-TEST_F(access, complete_on_read_only_fd_ebadf)
+static int ro_complete(int fd, __u32 slot, __u64 id)
+{
+	return mbx_complete(fd, slot, id, 0, 0);
+}
+
+static int ro_cancel(int fd, __u32 slot, __u64 id)
+{
+	return call_cancel(fd, slot, id, NULL);
+}
+
+static int ro_revise(int fd, __u32 slot, __u64 id)
+{
+	struct mbx_acquire_args a = {
+		.size = sizeof(a),
+		.flags = MBX_ACQUIRE_CALL,
+		.slot = slot,
+		.call_id = id,
+	};
+
+	return mbx_ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a);
+}
+
+static int ro_reclaim(int fd, __u32 slot, __u64 id)
+{
+	(void)slot;
+	(void)id;
+	return box_reclaim(fd, 0);
+}
+
+FIXTURE(read_only) {
+	pid_t pid;
+	int dev;
+	int fd;
+	char name[MBX_NAME_MAX];
+};
+
+FIXTURE_VARIANT(read_only) {
+	int prep;
+	int (*op)(int fd, __u32 slot, __u64 id);
+	int state;
+};
+
+FIXTURE_VARIANT_ADD(read_only, acquire) {
+	.prep = 0, .op = ro_acquire, .state = MBX_STATE_FREE,
+};
+FIXTURE_VARIANT_ADD(read_only, submit) {
+	.prep = 0, .op = ro_submit, .state = MBX_STATE_FREE,
+};
+FIXTURE_VARIANT_ADD(read_only, take) {
+	.prep = 1, .op = ro_take, .state = MBX_STATE_PENDING,
+};
+FIXTURE_VARIANT_ADD(read_only, complete) {
+	.prep = 2, .op = ro_complete, .state = MBX_STATE_TAKEN,
+};
+FIXTURE_VARIANT_ADD(read_only, cancel) {
+	.prep = 1, .op = ro_cancel, .state = MBX_STATE_PENDING,
+};
+FIXTURE_VARIANT_ADD(read_only, revise) {
+	.prep = 1, .op = ro_revise, .state = MBX_STATE_PENDING,
+};
+FIXTURE_VARIANT_ADD(read_only, reclaim) {
+	.prep = 0, .op = ro_reclaim, .state = MBX_STATE_FREE,
+};
+
+FIXTURE_SETUP(read_only)
+{
+	ACC_SETUP("ro");
+}
+
+FIXTURE_TEARDOWN(read_only)
+{
+	ACC_TEARDOWN();
+}
+
+TEST_F(read_only, ebadf)
 {
 	__u32 slot = 0, taken = 0;
-	__u64 id;
+	__u64 id = 0;
 
 	SETUP_DONE();
 	CREATE(0604);
-	id = call_submit(self->fd, &slot);
-	ASSERT_NE(0, id);
-	ASSERT_EQ(id, call_take(self->fd, &taken));
+	if (variant->prep >= 1) {
+		id = submit_any(self->fd, &slot);
+		ASSERT_NE(0, id);
+	}
+	if (variant->prep >= 2)
+		ASSERT_EQ(id, take_oldest(self->fd, &taken));
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_complete_args c = {
-			.size = sizeof(c),
-			.call_id = id,
-			.slot = slot,
-		};
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_COMPLETE, &c));
-		EXPECT_EQ(EBADF, errno);
+		EXPECT_EQ(-EBADF, variant->op(fd, slot, id));
 	}
-	EXPECT_EQ(MBX_STATE_TAKEN, slot_state(self->fd, slot));
-}
-
-TEST_F(access, cancel_on_read_only_fd_ebadf)
-{
-	__u32 slot = 0;
-	__u64 id;
-
-	SETUP_DONE();
-	CREATE(0604);
-	id = call_submit(self->fd, &slot);
-	ASSERT_NE(0, id);
-	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_cancel_args c = {
-			.size = sizeof(c),
-			.call_id = id,
-			.slot = slot,
-		};
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_CALL_CANCEL, &c));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
-}
-
-TEST_F(access, revise_on_read_only_fd_ebadf)
-{
-	__u32 slot = 0;
-	__u64 id;
-
-	SETUP_DONE();
-	CREATE(0604);
-	id = call_submit(self->fd, &slot);
-	ASSERT_NE(0, id);
-	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_acquire_args a = {
-			.size = sizeof(a),
-			.flags = MBX_ACQUIRE_CALL,
-			.slot = slot,
-			.call_id = id,
-		};
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a));
-		EXPECT_EQ(EBADF, errno);
-	}
-	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
-}
-
-TEST_F(access, reclaim_on_read_only_fd_ebadf)
-{
-	SETUP_DONE();
-	CREATE(0604);
-	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
-		struct mbx_reclaim_args r = { .size = sizeof(r) };
-
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, ioctl(fd, MBX_IOC_BOX_RECLAIM, &r));
-		EXPECT_EQ(EBADF, errno);
-	}
+	EXPECT_EQ(variant->state, mbx_slot_state(self->fd, slot));
 }
 
 TEST_F(access, open_write_without_read_einval)
@@ -606,8 +499,7 @@ TEST_F(access, open_write_without_read_einval)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_WRITE));
-		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-EINVAL, mbx_open(self->dev, self->name, MBX_ACCESS_WRITE));
 	}
 }
 
@@ -627,17 +519,10 @@ FIXTURE(revoked) {
 
 FIXTURE_SETUP(revoked)
 {
-	self->pid = getpid();
-	self->dev = -1;
-	self->fd = -1;
-	snprintf(self->name, sizeof(self->name), "rev.%d", getpid());
-	if (access(MBX_DEV, F_OK) && errno == ENOENT)
-		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
-	if (geteuid() != 0)
-		SKIP(return, "needs root to switch to other uids");
-	self->dev = open(MBX_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->dev);
-	self->fd = box_create(self->dev, self->name, 0606);
+	ACC_SETUP("rev");
+	if (self->dev < 0)
+		return;
+	self->fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0606);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, pipe(self->up));
 	ASSERT_EQ(0, pipe(self->down));
@@ -645,11 +530,7 @@ FIXTURE_SETUP(revoked)
 
 FIXTURE_TEARDOWN(revoked)
 {
-	if (getpid() != self->pid || self->dev < 0)
-		return;
-	close(self->fd);
-	box_destroy(self->dev, self->name);
-	close(self->dev);
+	ACC_TEARDOWN();
 }
 
 /*
@@ -668,7 +549,7 @@ static void narrow_mode(struct __test_metadata *_metadata,
 	}
 	close(self->up[1]);
 	ASSERT_EQ(1, read(self->up[0], &c, 1));
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_MODE, 0, 0, mode));
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_MODE, 0, 0, mode));
 	ASSERT_EQ(1, write(self->down[1], "m", 1));
 }
 
@@ -688,14 +569,13 @@ TEST_F(revoked, slot_info_kept)
 			.info_size = sizeof(info),
 		};
 
-		fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ioctl(fd, MBX_IOC_SLOT_INFO, &a));
 		narrow_mode(_metadata, self, pid, 0600);
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_SLOT_INFO, &a));
 		EXPECT_EQ(1, a.out_count);
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	} else {
 		narrow_mode(_metadata, self, pid, 0600);
 	}
@@ -712,14 +592,13 @@ TEST_F(revoked, stats_kept)
 	if (!pid) {
 		struct mbx_stats_args st = { .size = sizeof(st) };
 
-		fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
 		narrow_mode(_metadata, self, pid, 0600);
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
 		EXPECT_EQ(2, st.out_sessions);
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	} else {
 		narrow_mode(_metadata, self, pid, 0600);
 	}
@@ -742,10 +621,10 @@ TEST_F(revoked, collect_kept)
 		};
 		struct timespec now;
 
-		fd = box_open(self->dev, self->name,
+		fd = mbx_open(self->dev, self->name,
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		ASSERT_LE(0, fd);
-		id = call_submit(fd, &slot);
+		id = submit_any(fd, &slot);
 		ASSERT_NE(0, id);
 		narrow_mode(_metadata, self, pid, 0600);
 		/* The owner answers it: the reply is collected all the same. */
@@ -755,8 +634,7 @@ TEST_F(revoked, collect_kept)
 		EXPECT_EQ(id, c.out_call.call_id);
 		EXPECT_EQ(slot, c.out_call.slot);
 		EXPECT_EQ(-ENOENT, c.out_call.status);
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	} else {
 		struct mbx_complete_args c = {
 			.size = sizeof(c),
@@ -764,7 +642,7 @@ TEST_F(revoked, collect_kept)
 		};
 
 		narrow_mode(_metadata, self, pid, 0600);
-		c.call_id = call_take(self->fd, &c.slot);
+		c.call_id = take_oldest(self->fd, &c.slot);
 		ASSERT_NE(0, c.call_id);
 		EXPECT_EQ(0, ioctl(self->fd, MBX_IOC_CALL_COMPLETE, &c));
 	}
@@ -780,21 +658,20 @@ TEST_F(revoked, acquire_kept)
 	SETUP_DONE();
 	pid = fork_as(_metadata, UID_A, GID_A, 0, NULL);
 	if (!pid) {
-		fd = box_open(self->dev, self->name,
+		fd = mbx_open(self->dev, self->name,
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		ASSERT_LE(0, fd);
 		narrow_mode(_metadata, self, pid, 0604);
-		EXPECT_EQ(0, slot_acquire(fd));
-		EXPECT_EQ(-1, box_open(self->dev, self->name,
-				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
-		EXPECT_EQ(EACCES, errno);
-		EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->fd, 0));
+		EXPECT_EQ(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
+					    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
+		EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->fd, 0));
 	} else {
 		narrow_mode(_metadata, self, pid, 0604);
 	}
 	join(_metadata, pid);
 	/* The child's session ended with it: the slot came back. */
-	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->fd, 0));
+	EXPECT_EQ(MBX_STATE_FREE, mbx_slot_state(self->fd, 0));
 }
 
 TEST_F(revoked, submit_kept)
@@ -808,19 +685,18 @@ TEST_F(revoked, submit_kept)
 		struct mbx_submit_args s = { .size = sizeof(s) };
 		int slot;
 
-		fd = box_open(self->dev, self->name,
+		fd = mbx_open(self->dev, self->name,
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		ASSERT_LE(0, fd);
-		slot = slot_acquire(fd);
+		slot = acquire_any(fd, MBX_WAIT_NONBLOCK, NULL);
 		ASSERT_LE(0, slot);
 		narrow_mode(_metadata, self, pid, 0604);
 		s.slot = slot;
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_CALL_SUBMIT, &s));
 		EXPECT_NE(0, s.out_call_id);
-		EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, slot));
-		EXPECT_EQ(-1, box_open(self->dev, self->name,
-				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->fd, slot));
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
+					    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	} else {
 		narrow_mode(_metadata, self, pid, 0604);
 	}
@@ -841,7 +717,7 @@ TEST_F(revoked, mapping_stays)
 	if (!pid) {
 		volatile unsigned char *p;
 
-		fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		ASSERT_LE(0, fd);
 		p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, p);
@@ -863,7 +739,7 @@ TEST_F(revoked, new_mapping_kept)
 	SETUP_DONE();
 	pid = fork_as(_metadata, UID_A, GID_A, 0, NULL);
 	if (!pid) {
-		fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		ASSERT_LE(0, fd);
 		narrow_mode(_metadata, self, pid, 0600);
 		EXPECT_NE(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
@@ -885,8 +761,7 @@ TEST_F(access, destroy_by_non_owner_eperm)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		EXPECT_EQ(-1, box_destroy(self->dev, self->name));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_destroy(self->dev, self->name));
 	}
 	EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
 }
@@ -898,14 +773,13 @@ TEST_F(access, set_by_non_owner_eperm)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, box_set(fd, MBX_SET_MODE, 0, 0, 0660));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_set(fd, MBX_SET_MODE, 0, 0, 0660));
 	}
-	ASSERT_EQ(0, box_info(self->fd, &info));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
 	EXPECT_EQ(0666, info.out_mode);
 }
 
@@ -916,14 +790,13 @@ TEST_F(access, set_owner_by_non_owner_eperm)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, box_set(fd, MBX_SET_UID, UID_A, 0, 0));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_set(fd, MBX_SET_UID, UID_A, 0, 0));
 	}
-	ASSERT_EQ(0, box_info(self->fd, &info));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
 	EXPECT_EQ(0, info.out_uid);
 }
 
@@ -934,13 +807,13 @@ TEST_F(access, other_bits_grant)
 	SETUP_DONE();
 	CREATE(0606);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		struct mbx_stats_args st = { .size = sizeof(st) };
 		void *p;
 
 		ASSERT_LE(0, fd);
-		EXPECT_LE(0, slot_acquire(fd));
+		EXPECT_LE(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
 		EXPECT_EQ(1, st.out_owned);
 		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -958,9 +831,9 @@ TEST_F(access, read_only_fd_maps_and_inspects)
 	own = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, own);
 	own[0] = 0x42;
-	ASSERT_NE(0, call_submit(self->fd, &slot));
+	ASSERT_NE(0, submit_any(self->fd, &slot));
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 		struct mbx_stats_args st = { .size = sizeof(st) };
 		unsigned char *p;
 
@@ -968,7 +841,7 @@ TEST_F(access, read_only_fd_maps_and_inspects)
 		p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, p);
 		EXPECT_EQ(0x42, p[0]);
-		EXPECT_EQ(MBX_STATE_PENDING, slot_state(fd, slot));
+		EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(fd, slot));
 		EXPECT_EQ(0, ioctl(fd, MBX_IOC_BOX_STATS, &st));
 		EXPECT_EQ(1, st.out_pending);
 	}
@@ -999,21 +872,20 @@ TEST_F(access, mprotect_exec_eacces)
 TEST_F(access, mode_with_exec_bits_einval)
 {
 	SETUP_DONE();
-	EXPECT_EQ(-1, box_create(self->dev, self->name, 0700));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0700));
 }
 
 TEST_F(access, group_bits_grant)
 {
 	SETUP_DONE();
 	CREATE(0660);
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
 	AS(UID_B, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
-		EXPECT_LE(0, slot_acquire(fd));
+		EXPECT_LE(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
 	}
 }
 
@@ -1024,10 +896,10 @@ TEST_F(access, supplementary_group_grants)
 
 	SETUP_DONE();
 	CREATE(0640);
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
 	pid = fork_as(_metadata, UID_B, GID_B, 1, groups);
 	if (!pid)
-		EXPECT_LE(0, box_open(self->dev, self->name, MBX_ACCESS_READ));
+		EXPECT_LE(0, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	join(_metadata, pid);
 }
 
@@ -1035,10 +907,9 @@ TEST_F(access, group_bits_do_not_grant_others)
 {
 	SETUP_DONE();
 	CREATE(0660);
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_GID, 0, GID_A, 0));
 	AS(UID_C, GID_C) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1046,18 +917,17 @@ TEST_F(access, owner_bits_grant)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		int fd = box_create(self->dev, self->name, 0600);
+		int fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600);
 
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, close(fd));
-		fd = box_open(self->dev, self->name,
+		fd = mbx_open(self->dev, self->name,
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 		ASSERT_LE(0, fd);
-		EXPECT_LE(0, slot_acquire(fd));
+		EXPECT_LE(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
 	}
 	AS(UID_B, GID_A) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1066,11 +936,10 @@ TEST_F(access, owner_bits_take_precedence)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		int fd = box_create(self->dev, self->name, 0066);
+		int fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0066);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1080,11 +949,11 @@ TEST_F(access, cap_ipc_owner_overrides_mode)
 
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0000));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0000));
 	}
-	fd = box_open(self->dev, self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
+	fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	ASSERT_LE(0, fd);
-	EXPECT_LE(0, slot_acquire(fd));
+	EXPECT_LE(0, acquire_any(fd, MBX_WAIT_NONBLOCK, NULL));
 	EXPECT_EQ(0, close(fd));
 }
 
@@ -1092,12 +961,11 @@ TEST_F(access, root_without_cap_ipc_owner_eacces)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600));
 	}
 	AS(0, 0) {
 		ASSERT_EQ(0, drop_effective_cap(CAP_IPC_OWNER));
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1105,9 +973,9 @@ TEST_F(access, cap_sys_admin_destroys_others_box)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600));
 	}
-	EXPECT_EQ(0, box_destroy(self->dev, self->name));
+	EXPECT_EQ(0, mbx_destroy(self->dev, self->name));
 	EXPECT_EQ(0, box_listed(self->dev, self->name, NULL));
 }
 
@@ -1115,12 +983,11 @@ TEST_F(access, root_without_cap_sys_admin_destroy_eperm)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600));
 	}
 	AS(0, 0) {
 		ASSERT_EQ(0, drop_effective_cap(CAP_SYS_ADMIN));
-		EXPECT_EQ(-1, box_destroy(self->dev, self->name));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_destroy(self->dev, self->name));
 	}
 	EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
 }
@@ -1132,12 +999,12 @@ TEST_F(access, cap_sys_admin_sets_others_box)
 
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->name, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600));
 	}
-	fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+	fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, box_set(fd, MBX_SET_MODE, 0, 0, 0644));
-	ASSERT_EQ(0, box_info(fd, &info));
+	EXPECT_EQ(0, mbx_set(fd, MBX_SET_MODE, 0, 0, 0644));
+	ASSERT_EQ(0, mbx_info(fd, &info));
 	EXPECT_EQ(0644, info.out_mode);
 	EXPECT_EQ(0, close(fd));
 }
@@ -1146,26 +1013,24 @@ TEST_F(access, set_mode_takes_effect_on_next_open)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		int fd = box_create(self->dev, self->name, 0600);
+		int fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600);
 
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, close(fd));
 	}
 	AS(UID_B, GID_B) {
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name, MBX_ACCESS_READ);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(0, box_set(fd, MBX_SET_MODE, 0, 0, 0604));
+		EXPECT_EQ(0, mbx_set(fd, MBX_SET_MODE, 0, 0, 0604));
 	}
 	AS(UID_B, GID_B) {
-		EXPECT_LE(0, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(-1, box_open(self->dev, self->name,
-				       MBX_ACCESS_READ | MBX_ACCESS_WRITE));
-		EXPECT_EQ(EACCES, errno);
+		EXPECT_LE(0, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
+		EXPECT_EQ(-EACCES, mbx_open(self->dev, self->name,
+					    MBX_ACCESS_READ | MBX_ACCESS_WRITE));
 	}
 }
 
@@ -1173,15 +1038,15 @@ TEST_F(access, set_uid_moves_ownership)
 {
 	SETUP_DONE();
 	CREATE(0600);
-	ASSERT_EQ(0, box_set(self->fd, MBX_SET_UID | MBX_SET_MODE, UID_A, 0,
+	ASSERT_EQ(0, mbx_set(self->fd, MBX_SET_UID | MBX_SET_MODE, UID_A, 0,
 			     0600));
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(0, box_set(fd, MBX_SET_MODE, 0, 0, 0640));
-		EXPECT_EQ(0, box_destroy(self->dev, self->name));
+		EXPECT_EQ(0, mbx_set(fd, MBX_SET_MODE, 0, 0, 0640));
+		EXPECT_EQ(0, mbx_destroy(self->dev, self->name));
 	}
 }
 
@@ -1189,12 +1054,11 @@ TEST_F(access, former_owner_loses_ownership)
 {
 	SETUP_DONE();
 	AS(UID_A, GID_A) {
-		int fd = box_create(self->dev, self->name, 0666);
+		int fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0666);
 
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, box_set(fd, MBX_SET_UID, UID_B, 0, 0));
-		EXPECT_EQ(-1, box_destroy(self->dev, self->name));
-		EXPECT_EQ(EPERM, errno);
+		ASSERT_EQ(0, mbx_set(fd, MBX_SET_UID, UID_B, 0, 0));
+		EXPECT_EQ(-EPERM, mbx_destroy(self->dev, self->name));
 	}
 }
 
@@ -1214,8 +1078,7 @@ TEST_F(access, new_userns_cannot_open_parent_box)
 	CREATE(0666);
 	AS(UID_A, GID_A) {
 		NEW_USERNS();
-		EXPECT_EQ(-1, box_open(self->dev, self->name, MBX_ACCESS_READ));
-		EXPECT_EQ(ENOENT, errno);
+		EXPECT_EQ(-ENOENT, mbx_open(self->dev, self->name, MBX_ACCESS_READ));
 	}
 }
 
@@ -1225,8 +1088,7 @@ TEST_F(access, new_userns_cannot_destroy_parent_box)
 	CREATE(0666);
 	AS(UID_A, GID_A) {
 		NEW_USERNS();
-		EXPECT_EQ(-1, box_destroy(self->dev, self->name));
-		EXPECT_EQ(ENOENT, errno);
+		EXPECT_EQ(-ENOENT, mbx_destroy(self->dev, self->name));
 	}
 	EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
 }
@@ -1254,12 +1116,12 @@ TEST_F(access, new_userns_same_name_is_another_box)
 		int fd;
 
 		NEW_USERNS();
-		fd = box_create(self->dev, self->name, 0600);
+		fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0600);
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, box_info(fd, &info));
+		ASSERT_EQ(0, mbx_info(fd, &info));
 		EXPECT_EQ(0600, info.out_mode);
 		EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
-		EXPECT_EQ(0, box_destroy(self->dev, self->name));
+		EXPECT_EQ(0, mbx_destroy(self->dev, self->name));
 	}
 	EXPECT_EQ(1, box_listed(self->dev, self->name, NULL));
 }
@@ -1278,18 +1140,17 @@ TEST_F(access, parent_cannot_open_child_userns_box)
 		int fd;
 
 		NEW_USERNS();
-		fd = box_create(self->dev, self->name, 0666);
+		fd = mbx_create(self->dev, self->name, NSLOTS, SLOT_SIZE, 0666);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(1, write(up[1], "c", 1));
 		ASSERT_EQ(1, read(down[0], &c, 1));
-		EXPECT_EQ(0, box_destroy(self->dev, self->name));
+		EXPECT_EQ(0, mbx_destroy(self->dev, self->name));
 	} else {
 		close(up[1]);
 		/* EOF: the child skipped */
 		if (read(up[0], &c, 1) == 1) {
-			EXPECT_EQ(-1, box_open(self->dev, self->name,
-					       MBX_ACCESS_READ));
-			EXPECT_EQ(ENOENT, errno);
+			EXPECT_EQ(-ENOENT, mbx_open(self->dev, self->name,
+						    MBX_ACCESS_READ));
 			EXPECT_EQ(0, box_listed(self->dev, self->name, NULL));
 			EXPECT_EQ(0, box_in_proc(self->name));
 		}
@@ -1306,15 +1167,14 @@ TEST_F(access, userns_caps_do_not_reach_inherited_fd)
 	SETUP_DONE();
 	CREATE(0666);
 	AS(UID_A, GID_A) {
-		int fd = box_open(self->dev, self->name,
+		int fd = mbx_open(self->dev, self->name,
 				  MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
 		ASSERT_LE(0, fd);
 		NEW_USERNS();
-		EXPECT_EQ(-1, box_set(fd, MBX_SET_MODE, 0, 0, 0660));
-		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(-EPERM, mbx_set(fd, MBX_SET_MODE, 0, 0, 0660));
 	}
-	ASSERT_EQ(0, box_info(self->fd, &info));
+	ASSERT_EQ(0, mbx_info(self->fd, &info));
 	EXPECT_EQ(0666, info.out_mode);
 }
 

@@ -8,7 +8,13 @@
  * every rejected input.
  */
 #define _GNU_SOURCE
-#include "../lib/mailbox.c"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "mailbox.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -27,7 +27,7 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
+#include "mbx_helpers.h"
 
 MBX_SKIP_WITHOUT_DEVICE
 
@@ -36,49 +36,6 @@ MBX_SKIP_WITHOUT_DEVICE
 #define MS		1000000ULL
 /* How long a waiter waits before the test calls it lost (TCG is slow). */
 #define WAIT_MS		10000
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/*
- * Wait until thread @tid of this process sleeps ('S'), i.e. it reached
- * the blocking call it was started for. 0, or -ETIMEDOUT after 10 s.
- */
-static int wait_sleeping(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	int i, n, fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	for (i = 0; i < 10000; i++) {
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			return -errno;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = 0;
-			p = strrchr(buf, ')');
-			if (p && p[1] == ' ' && p[2] == 'S')
-				return 0;
-		}
-		sleep_ms(1);
-	}
-	return -ETIMEDOUT;
-}
-
-static int slot_state(int fd, __u32 slot)
-{
-	struct mbx_slot_info si;
-	int ret = mbx_slot_info(fd, slot, &si);
-
-	return ret ? ret : (int)si.state;
-}
 
 /* ------------------------------------------------------------------ */
 /* A blocking operation in a thread of its own                          */
@@ -224,12 +181,12 @@ static int bg_start(struct bg *b)
 		return -EAGAIN;
 	for (i = 0; i < 10000 && !__atomic_load_n(&b->tid, __ATOMIC_SEQ_CST);
 	     i++)
-		sleep_ms(1);
+		mbx_sleep_ms(1);
 	if (!b->tid)
 		return -ETIMEDOUT;
 	if (bg_done(b))
 		return 0;
-	return wait_sleeping(b->tid);
+	return mbx_wait_sleeping(b->tid);
 }
 
 static void bg_join(struct bg *b)
@@ -409,7 +366,7 @@ TEST_F(call, two_step_call_step_by_step)
 	pfd.fd = self->c;
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 	ASSERT_EQ(0, mbx_release(self->c, s));
-	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->x, s));
+	EXPECT_EQ(MBX_STATE_FREE, mbx_slot_state(self->x, s));
 
 	ASSERT_EQ(0, mbx_stats(self->x, &st));
 	EXPECT_EQ(1, st.out_submitted);
@@ -488,7 +445,7 @@ TEST_F(call, collect_other_callers_call)
 	EXPECT_EQ(-EBUSY, mbx_collect(self->x,
 				      MBX_WAIT_NONBLOCK | MBX_COLLECT_CALL,
 				      s, id, 0, NULL));
-	EXPECT_EQ(MBX_STATE_REPLIED, slot_state(self->x, s));
+	EXPECT_EQ(MBX_STATE_REPLIED, mbx_slot_state(self->x, s));
 }
 
 /* The next call in the collected slot, without a release in between. */
@@ -506,7 +463,7 @@ TEST_F(call, submit_in_collected_slot)
 	ASSERT_EQ(0, mbx_collect(self->c, MBX_WAIT_NONBLOCK, 0, 0, 0, &call));
 	ASSERT_EQ(0, mbx_submit(self->c, s, 2, 0, 0, &id2));
 	EXPECT_LT(id1, id2);
-	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->x, s));
+	EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->x, s));
 }
 
 /* One syscall for the callee: answer the last call, take the next. */
@@ -538,8 +495,8 @@ TEST_F(call, take_complete_combined)
 	EXPECT_EQ(0, ta.done_call_id);
 	EXPECT_EQ(id2, ta.out_call.call_id);
 	EXPECT_EQ(s2, ta.out_call.slot);
-	EXPECT_EQ(MBX_STATE_REPLIED, slot_state(self->x, s1));
-	EXPECT_EQ(MBX_STATE_TAKEN, slot_state(self->x, s2));
+	EXPECT_EQ(MBX_STATE_REPLIED, mbx_slot_state(self->x, s1));
+	EXPECT_EQ(MBX_STATE_TAKEN, mbx_slot_state(self->x, s2));
 
 	/* Nothing left to take: the completion still happened. */
 	ta.flags = MBX_WAIT_NONBLOCK | MBX_TAKE_COMPLETE;
@@ -548,7 +505,7 @@ TEST_F(call, take_complete_combined)
 	ta.done_len = 0;
 	ta.out_flags = 0xcccccccc;
 	EXPECT_EQ(-EAGAIN, mbx_ioctl(self->e, MBX_IOC_CALL_TAKE, &ta));
-	EXPECT_EQ(MBX_STATE_REPLIED, slot_state(self->x, s2));
+	EXPECT_EQ(MBX_STATE_REPLIED, mbx_slot_state(self->x, s2));
 	/* Said before the wait, so that a retry never answers twice. */
 	EXPECT_EQ(0, ta.done_call_id);
 	EXPECT_EQ(MBX_TAKEN_DONE, ta.out_flags);
@@ -565,7 +522,7 @@ TEST_F(call, acquire_busy_slot_nonblock)
 {
 	ASSERT_EQ(1, mbx_acquire(self->c, 0, 1, 0, NULL));
 	EXPECT_EQ(-EAGAIN, mbx_acquire(self->e, MBX_WAIT_NONBLOCK, 1, 0, NULL));
-	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->x, 1));
+	EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->x, 1));
 }
 
 TEST_F(call, acquire_any_full_nonblock)
@@ -613,7 +570,7 @@ TEST_F(call, acquire_timeout)
 					  deadline, NULL));
 	EXPECT_LE(deadline, mbx_now_ns());
 	EXPECT_GT(t0 + 5000 * MS, mbx_now_ns());
-	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->x, 0));
+	EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->x, 0));
 }
 
 TEST_F(call, acquire_any_timeout)
@@ -668,7 +625,7 @@ TEST_F(call, acquire_blocks_until_release)
 
 	ASSERT_EQ(3, mbx_acquire(self->c, 0, 3, 0, NULL));
 	ASSERT_EQ(0, bg_start(&b));
-	sleep_ms(50);
+	mbx_sleep_ms(50);
 	EXPECT_FALSE(bg_done(&b));
 	ASSERT_EQ(0, mbx_release(self->c, 3));
 	bg_join(&b);
@@ -741,11 +698,11 @@ static void *kick_main(void *arg)
 {
 	struct kicker *k = arg;
 
-	wait_sleeping(k->target_tid);
-	sleep_ms(20);
+	mbx_wait_sleeping(k->target_tid);
+	mbx_sleep_ms(20);
 	pthread_kill(k->target, SIGUSR1);
 	if (k->release_fd >= 0) {
-		sleep_ms(100);
+		mbx_sleep_ms(100);
 		mbx_release(k->release_fd, 0);
 	}
 	return NULL;
@@ -808,7 +765,7 @@ TEST_F(call, only_owner_submits)
 {
 	ASSERT_EQ(1, mbx_acquire(self->c, 0, 1, 0, NULL));
 	EXPECT_EQ(-EPERM, mbx_submit(self->e, 1, 1, 0, 0, NULL));
-	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->x, 1));
+	EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->x, 1));
 	EXPECT_EQ(0, mbx_submit(self->c, 1, 1, 0, 0, NULL));
 }
 
@@ -816,7 +773,7 @@ TEST_F(call, only_owner_releases)
 {
 	ASSERT_EQ(1, mbx_acquire(self->c, 0, 1, 0, NULL));
 	EXPECT_EQ(-EPERM, mbx_release(self->e, 1));
-	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->x, 1));
+	EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->x, 1));
 	EXPECT_EQ(0, mbx_release(self->c, 1));
 }
 
@@ -829,7 +786,7 @@ TEST_F(call, no_resubmit_after_submit)
 	ASSERT_EQ(0, mbx_submit(self->c, 1, 1, 0, 0, &id));
 	EXPECT_EQ(-EPERM, mbx_submit(self->c, 1, 1, 0, 0, NULL));
 	EXPECT_EQ(-EPERM, mbx_release(self->c, 1));
-	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->x, 1));
+	EXPECT_EQ(MBX_STATE_PENDING, mbx_slot_state(self->x, 1));
 }
 
 /* The callee cannot release or resubmit the slot it is answering. */
@@ -844,7 +801,7 @@ TEST_F(call, callee_does_not_own)
 	EXPECT_EQ(-EPERM, mbx_release(self->e, 1));
 	EXPECT_EQ(-EPERM, mbx_submit(self->e, 1, 1, 0, 0, NULL));
 	EXPECT_EQ(-EPERM, mbx_complete(self->x, 1, id, 0, 0));
-	EXPECT_EQ(MBX_STATE_TAKEN, slot_state(self->x, 1));
+	EXPECT_EQ(MBX_STATE_TAKEN, mbx_slot_state(self->x, 1));
 }
 
 /* After collect the caller owns the slot; the callee no longer can act. */
@@ -914,7 +871,7 @@ TEST_F(call, stale_ids_refused)
 	ca.call_id = old;
 	EXPECT_EQ(-ESTALE, mbx_ioctl(self->c, MBX_IOC_CALL_CANCEL, &ca));
 	/* None of it touched the current call. */
-	EXPECT_EQ(MBX_STATE_TAKEN, slot_state(self->x, 2));
+	EXPECT_EQ(MBX_STATE_TAKEN, mbx_slot_state(self->x, 2));
 	EXPECT_EQ(0, mbx_complete(self->e, 2, cur, 0, 0));
 }
 
@@ -958,7 +915,7 @@ TEST_F(call, edited_call_keeps_its_place)
 	ASSERT_EQ(0, mbx_submit(self->c, 1, 11, 0, 0, &id1));
 	a.call_id = id0;
 	ASSERT_EQ(0, mbx_ioctl(self->c, MBX_IOC_SLOT_ACQUIRE, &a));
-	EXPECT_EQ(MBX_STATE_EDIT, slot_state(self->x, 0));
+	EXPECT_EQ(MBX_STATE_EDIT, mbx_slot_state(self->x, 0));
 	/* Held for revision: not takable, the next one is. */
 	ASSERT_EQ(0, mbx_submit(self->c, 0, 20, 0, 0, &id0b));
 	EXPECT_EQ(id0, id0b);
@@ -1128,7 +1085,7 @@ TEST_F(call, submit_collect_returns_an_earlier_reply)
 	EXPECT_EQ(0, a.out_reply.slot);
 	EXPECT_EQ(5, a.out_reply.opcode);
 	EXPECT_EQ(0, a.out_reply.status);
-	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->x, 0));
+	EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->x, 0));
 	/* The new call is pending, with the id the kernel gave back. */
 	EXPECT_LT(id0, a.out_call_id);
 	ASSERT_EQ(0, mbx_slot_info(self->x, 2, &si));
@@ -1147,7 +1104,7 @@ static void expect_submit_rejected(struct __test_metadata *_metadata,
 	EXPECT_EQ(-err, mbx_ioctl(fd, MBX_IOC_CALL_SUBMIT, a));
 	EXPECT_EQ(0xccccccccccccccccULL, a->out_call_id);
 	EXPECT_EQ(0xccccccccccccccccULL, a->out_reply.call_id);
-	EXPECT_EQ(MBX_STATE_OWNED, slot_state(state_fd, a->slot));
+	EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(state_fd, a->slot));
 }
 
 TEST_F(call, submit_collect_size_short_of_out_reply)
@@ -1270,7 +1227,7 @@ TEST_F(call, submit_collect_interrupted_even_with_sa_restart)
 	ASSERT_EQ(0, mbx_complete(self->e, 2, call.call_id, 0, 0));
 	ASSERT_EQ(0, mbx_collect(self->c, MBX_WAIT_NONBLOCK, 0, 0, 0, &reply));
 	EXPECT_EQ(a.out_call_id, reply.call_id);
-	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->x, 2));
+	EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->x, 2));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1599,7 +1556,7 @@ TEST_F(ready, no_rdband_for_other_callers_reply)
 	ASSERT_EQ(0, mbx_take(self->e, MBX_WAIT_NONBLOCK, 0, &call));
 	ASSERT_EQ(0, bg_start(&b));
 	ASSERT_EQ(0, mbx_complete(self->e, 0, id, 0, 0));
-	sleep_ms(200);
+	mbx_sleep_ms(200);
 	EXPECT_FALSE(bg_done(&b));
 	/* Unblock it: a reply of its own. */
 	ASSERT_EQ(1, mbx_acquire(self->x, 0, 1, 0, NULL));

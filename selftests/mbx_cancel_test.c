@@ -34,8 +34,8 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
-#include "mbx_party.h"
+#define MBX_PARTY_NAMES
+#include "mbx_helpers.h"
 
 #define RACE_LOOPS	10000		/* calls per race, per the acceptance */
 
@@ -103,26 +103,6 @@ static int acquire_call(int fd, __u32 slot, __u64 id)
 	return mbx_ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a);
 }
 
-static int resubmit(int fd, __u32 slot, __u32 opcode, __u32 len,
-		    __u32 flags, __u64 user_data, __u64 *id)
-{
-	struct mbx_submit_args a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.call_flags = flags;
-	a.slot = slot;
-	a.opcode = opcode;
-	a.len = len;
-	a.user_data = user_data;
-	a.out_call_id = 0xccccccccccccccccULL;
-	ret = mbx_ioctl(fd, MBX_IOC_CALL_SUBMIT, &a);
-	if (!ret)
-		*id = a.out_call_id;
-	return ret;
-}
-
 /* A pending call taken back for revocation is EDIT: no callee gets it. */
 TEST_F(cancel, acquire_call_holds_a_pending_call_in_edit)
 {
@@ -160,12 +140,12 @@ TEST_F(cancel, edit_and_resubmit_keeps_id_and_place)
 	/* The middle one, then the first: the order stays 0, 1, 2. */
 	ASSERT_EQ(0, acquire_call(self->c.fd, slot[1], id[1]));
 	payload_fill(call_plane(&self->c, slot[1]), 64, 21);
-	ASSERT_EQ(0, resubmit(self->c.fd, slot[1], 9, 64, 0, 21, &again));
+	ASSERT_EQ(0, mbx_submit_call(self->c.fd, slot[1], 9, 64, 0, 21, &again));
 	EXPECT_EQ(id[1], again);
 	ASSERT_EQ(0, acquire_call(self->c.fd, slot[0], id[0]));
 	payload_fill(call_plane(&self->c, slot[0]), 128, 20);
-	ASSERT_EQ(0, resubmit(self->c.fd, slot[0], 8, 128,
-			      MBX_CALL_AT_MOST_ONCE, 20, &again));
+	ASSERT_EQ(0, mbx_submit_call(self->c.fd, slot[0], 8, 128,
+				     MBX_CALL_AT_MOST_ONCE, 20, &again));
 	EXPECT_EQ(id[0], again);
 
 	ASSERT_EQ(0, call_take(self->e.fd, MBX_WAIT_NONBLOCK, &call));
@@ -267,15 +247,15 @@ TEST_F(cancel, submit_collect_of_anothers_call_is_einval)
 
 	ASSERT_EQ(0, new_call(&self->c, 43, &slot, &id));
 	ASSERT_EQ(0, acquire_call(self->other, slot, id));
-	EXPECT_EQ(-EINVAL, resubmit(self->other, slot, OPCODE + 1, CALL_LEN,
-				    MBX_SUBMIT_COLLECT, 43, &id2));
+	EXPECT_EQ(-EINVAL, mbx_submit_call(self->other, slot, OPCODE + 1, CALL_LEN,
+					   MBX_SUBMIT_COLLECT, 43, &id2));
 	ASSERT_EQ(0, slot_get(self->c.fd, slot, &si));
 	EXPECT_EQ(MBX_STATE_EDIT, si.state);
 	EXPECT_EQ(id, si.call_id);
 	EXPECT_EQ(OPCODE, si.opcode);
 	/* Without COLLECT the revision goes through, same id. */
-	EXPECT_EQ(0, resubmit(self->other, slot, OPCODE + 1, CALL_LEN, 0, 43,
-			      &id2));
+	EXPECT_EQ(0, mbx_submit_call(self->other, slot, OPCODE + 1, CALL_LEN, 0, 43,
+				     &id2));
 	EXPECT_EQ(id, id2);
 }
 
@@ -502,26 +482,6 @@ TEST_F(cancel, cancel_id_zero_is_estale)
 	EXPECT_EQ(-ESTALE, call_cancel(self->c.fd, slot, 0, NULL));
 }
 
-struct kill_me {
-	char *name;
-	_Atomic __u32 reached;
-};
-
-static int kill_me_callee(void *arg)
-{
-	struct kill_me *k = arg;
-	struct mbx_call call;
-	struct tbox b;
-
-	if (tbox_open(&b, k->name))
-		return 10;
-	if (call_take(b.fd, 0, &call))
-		return 11;
-	bump(&k->reached);
-	hang();
-	return 0;
-}
-
 /*
  * A cancel requested on a taken call survives its callee's death: the
  * caller still gets -ECANCELED, never a normal reply. (The call is either
@@ -530,16 +490,16 @@ static int kill_me_callee(void *arg)
  */
 TEST_F(cancel, cancel_taken_survives_callee_death)
 {
-	struct kill_me *k = shm_alloc(sizeof(*k));
+	struct mbx_party *k = shm_alloc(sizeof(*k));
 	struct mbx_slot_info si;
 	struct mbx_call call;
 	__u32 slot, state;
 	__u64 id;
 
 	ASSERT_NE(NULL, k);
-	k->name = self->name;
+	snprintf(k->name, sizeof(k->name), "%s", self->name);
 	ASSERT_EQ(0, new_call(&self->c, 90, &slot, &id));
-	self->child = spawn(kill_me_callee, k);
+	self->child = spawn(stuck_callee, k);
 	ASSERT_LT(0, self->child);
 	ASSERT_EQ(0, wait_ge(&k->reached, 1));
 	ASSERT_EQ(0, call_cancel(self->c.fd, slot, id, &state));

@@ -27,11 +27,11 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
+#include "mbx_helpers.h"
 
 MBX_SKIP_WITHOUT_DEVICE
 
-#define NOBODY 65534
+#define NOBODY MBX_OTHER_UID
 
 static long page_size(void)
 {
@@ -45,36 +45,6 @@ static void api_limits(struct __test_metadata *_metadata,
 	api->size = sizeof(*api);
 	api->api = MBX_API_VERSION;
 	ASSERT_EQ(0, mbx_ioctl(fd, MBX_IOC_API, api));
-}
-
-/*
- * Run @fn(@arg) in a child whose uid, gid and groups are NOBODY (which
- * drops every capability): its result, or INT_MIN if the child could not
- * get there.
- */
-static int as_nobody(int (*fn)(void *), void *arg)
-{
-	int *res, ret = INT_MIN, status;
-	pid_t pid;
-
-	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (res == MAP_FAILED)
-		return INT_MIN;
-	*res = INT_MIN;
-	pid = fork();
-	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-		    setresuid(NOBODY, NOBODY, NOBODY))
-			_exit(1);
-		*res = fn(arg);
-		_exit(0);
-	}
-	if (pid > 0 && waitpid(pid, &status, 0) == pid &&
-	    WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		ret = *res;
-	munmap(res, sizeof(*res));
-	return ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1216,14 +1186,6 @@ FIXTURE_TEARDOWN(box)
 	close(self->dev);
 }
 
-static int slot_state(int fd, __u32 slot)
-{
-	struct mbx_slot_info si;
-	int ret = mbx_slot_info(fd, slot, &si);
-
-	return ret ? ret : (int)si.state;
-}
-
 static void open_args(struct mbx_open_args *a, const char *name)
 {
 	memset(a, 0, sizeof(*a));
@@ -1412,7 +1374,7 @@ TEST_F(box, open_other_user_mode_0600)
 	struct nobody_ctx c = { .name = self->name, .access = MBX_ACCESS_READ };
 
 	NEED_ROOT();
-	EXPECT_EQ(-EACCES, as_nobody(nobody_open, &c));
+	EXPECT_EQ(-EACCES, mbx_as_other(nobody_open, &c));
 }
 
 TEST_F(box, open_other_user_read_allowed)
@@ -1423,7 +1385,7 @@ TEST_F(box, open_other_user_read_allowed)
 
 	NEED_ROOT();
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
-	EXPECT_EQ(0, as_nobody(nobody_open, &c));
+	EXPECT_EQ(0, mbx_as_other(nobody_open, &c));
 }
 
 TEST_F(box, open_other_user_write_denied)
@@ -1435,7 +1397,7 @@ TEST_F(box, open_other_user_write_denied)
 
 	NEED_ROOT();
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
-	EXPECT_EQ(-EACCES, as_nobody(nobody_open, &c));
+	EXPECT_EQ(-EACCES, mbx_as_other(nobody_open, &c));
 }
 
 TEST_F(box, open_group_member)
@@ -1448,7 +1410,7 @@ TEST_F(box, open_group_member)
 
 	NEED_ROOT();
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
-	EXPECT_EQ(0, as_nobody(nobody_open, &c));
+	EXPECT_EQ(0, mbx_as_other(nobody_open, &c));
 }
 
 TEST_F(box, list_hides_unreadable)
@@ -1456,12 +1418,12 @@ TEST_F(box, list_hides_unreadable)
 	int before;
 
 	NEED_ROOT();
-	before = as_nobody(nobody_count_boxes, NULL);
+	before = mbx_as_other(nobody_count_boxes, NULL);
 	ASSERT_LE(0, before);
 	struct mbx_set_args s = { .size = sizeof(s), .flags = MBX_SET_MODE,
 				  .mode = 0604 };
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
-	EXPECT_EQ(before + 1, as_nobody(nobody_count_boxes, NULL));
+	EXPECT_EQ(before + 1, mbx_as_other(nobody_count_boxes, NULL));
 }
 
 TEST_F(box, destroy_not_owner)
@@ -1473,7 +1435,7 @@ TEST_F(box, destroy_not_owner)
 	NEED_ROOT();
 	/* Even with every access right, only the owner destroys. */
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
-	EXPECT_EQ(-EPERM, as_nobody(nobody_destroy, &c));
+	EXPECT_EQ(-EPERM, mbx_as_other(nobody_destroy, &c));
 	EXPECT_EQ(0, mbx_destroy(self->dev, self->name));
 }
 
@@ -1483,7 +1445,7 @@ TEST_F(box, set_not_owner)
 	struct mbx_info_args info;
 
 	NEED_ROOT();
-	EXPECT_EQ(-EPERM, as_nobody(nobody_set_mode, &c));
+	EXPECT_EQ(-EPERM, mbx_as_other(nobody_set_mode, &c));
 	ASSERT_EQ(0, mbx_info(self->fd, &info));
 	EXPECT_EQ(0600, info.out_mode);
 }
@@ -1521,16 +1483,16 @@ TEST_F(box, access_carried_by_the_fd)
 
 	NEED_ROOT();
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
-	EXPECT_EQ(0, as_nobody(nobody_open_rw, &c));
-	EXPECT_EQ(1, as_nobody(nobody_acquire, &c));
+	EXPECT_EQ(0, mbx_as_other(nobody_open_rw, &c));
+	EXPECT_EQ(1, mbx_as_other(nobody_acquire, &c));
 	ASSERT_EQ(0, mbx_release(self->fd, 1));
 	/* Narrowed: a new open is refused, the fd still works. */
 	s.mode = 0600;
 	ASSERT_EQ(0, mbx_ioctl(self->fd, MBX_IOC_BOX_SET, &s));
-	EXPECT_EQ(-EACCES, as_nobody(nobody_open_rw, &c));
-	EXPECT_EQ(1, as_nobody(nobody_acquire, &c));
+	EXPECT_EQ(-EACCES, mbx_as_other(nobody_open_rw, &c));
+	EXPECT_EQ(1, mbx_as_other(nobody_acquire, &c));
 	/* The child's acquire was made through our session: ours to give. */
-	EXPECT_EQ(MBX_STATE_OWNED, slot_state(self->fd, 1));
+	EXPECT_EQ(MBX_STATE_OWNED, mbx_slot_state(self->fd, 1));
 	EXPECT_EQ(0, mbx_release(self->fd, 1));
 }
 

@@ -11,19 +11,13 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-
-#define MBX_DEV "/dev/mailbox"
-
-static int device_absent(void)
-{
-	return access(MBX_DEV, F_OK) && errno == ENOENT;
-}
+#include "mbx_helpers.h"
 
 TEST(is_char_device)
 {
 	struct stat st;
 
-	if (device_absent())
+	if (mbx_device_absent())
 		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
 	ASSERT_EQ(0, stat(MBX_DEV, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
@@ -33,7 +27,7 @@ TEST(opens_read_write)
 {
 	int fd;
 
-	if (device_absent())
+	if (mbx_device_absent())
 		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
 	fd = open(MBX_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -42,7 +36,7 @@ TEST(opens_read_write)
 
 TEST(belongs_to_module_mbx)
 {
-	if (device_absent())
+	if (mbx_device_absent())
 		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
 	EXPECT_EQ(0, access("/sys/module/mbx", F_OK));
 }

@@ -25,9 +25,8 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
+#include "mbx_helpers.h"
 
-#define MBX_DEV		"/dev/mailbox"
-#define MBX_PARAMS	"/sys/module/mbx/parameters/"
 
 #define NSLOTS		8
 #define SLOT_SIZE	512
@@ -35,12 +34,6 @@
 #define SECRET		0x5e
 
 #define UPTR(p)		((__u64)(unsigned long)(p))
-
-static void set_name(__u8 dst[MBX_NAME_MAX], const char *name)
-{
-	memset(dst, 0, MBX_NAME_MAX);
-	memcpy(dst, name, strnlen(name, MBX_NAME_MAX - 1));
-}
 
 /* Is every byte of [p, p + len) equal to @c? */
 static int all(const void *p, unsigned char c, size_t len)
@@ -54,7 +47,8 @@ static int all(const void *p, unsigned char c, size_t len)
 	return 1;
 }
 
-static int box_create(int dev, const char *name, __u32 nslots,
+/* A mailbox with every field of BOX_CREATE set, for the fields' checks. */
+static int dis_create(int dev, const char *name, __u32 nslots,
 		      __u32 slot_size)
 {
 	struct mbx_create_args a = {
@@ -66,40 +60,8 @@ static int box_create(int dev, const char *name, __u32 nslots,
 		.reclaim_ns = 1234567,
 	};
 
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_CREATE, &a);
-}
-
-static int box_open(int dev, const char *name)
-{
-	struct mbx_open_args a = {
-		.size = sizeof(a),
-		.flags = MBX_OPEN_CLOEXEC,
-		.access = MBX_ACCESS_READ | MBX_ACCESS_WRITE,
-	};
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_OPEN, &a);
-}
-
-static int box_destroy(int dev, const char *name)
-{
-	struct mbx_destroy_args a = { .size = sizeof(a) };
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_DESTROY, &a);
-}
-
-static int slot_acquire(int fd)
-{
-	struct mbx_acquire_args a = {
-		.size = sizeof(a),
-		.flags = MBX_ACQUIRE_ANY | MBX_WAIT_NONBLOCK,
-	};
-
-	if (ioctl(fd, MBX_IOC_SLOT_ACQUIRE, &a))
-		return -1;
-	return a.out_slot;
+	mbx_set_name(a.name, name);
+	return mbx_ioctl(dev, MBX_IOC_BOX_CREATE, &a);
 }
 
 static __u64 submit(int fd, __u32 slot, __u32 flags, __u32 len)
@@ -116,52 +78,6 @@ static __u64 submit(int fd, __u32 slot, __u32 flags, __u32 len)
 	if (ioctl(fd, MBX_IOC_CALL_SUBMIT, &s))
 		return 0;
 	return s.out_call_id;
-}
-
-static int take(int fd, struct mbx_call *call)
-{
-	struct mbx_take_args t = {
-		.size = sizeof(t),
-		.flags = MBX_WAIT_NONBLOCK,
-	};
-
-	if (ioctl(fd, MBX_IOC_CALL_TAKE, &t))
-		return -1;
-	*call = t.out_call;
-	return 0;
-}
-
-static int slot_info(int fd, __u32 slot, struct mbx_slot_info *info)
-{
-	struct mbx_slots_args a = {
-		.size = sizeof(a),
-		.info = UPTR(info),
-		.first = slot,
-		.count = 1,
-		.info_size = sizeof(*info),
-	};
-
-	if (ioctl(fd, MBX_IOC_SLOT_INFO, &a) || a.out_count != 1)
-		return -1;
-	return 0;
-}
-
-static unsigned long param_get(const char *name)
-{
-	char path[128], buf[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), MBX_PARAMS "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1UL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1UL;
-	buf[n] = '\0';
-	return strtoul(buf, NULL, 0);
 }
 
 FIXTURE(disclosure) {
@@ -184,7 +100,7 @@ FIXTURE_SETUP(disclosure)
 		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
 	self->dev = open(MBX_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
-	self->fd = box_create(self->dev, self->name, NSLOTS, SLOT_SIZE);
+	self->fd = dis_create(self->dev, self->name, NSLOTS, SLOT_SIZE);
 	ASSERT_LE(0, self->fd);
 	self->info.size = sizeof(self->info);
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_BOX_INFO, &self->info));
@@ -201,19 +117,19 @@ FIXTURE_TEARDOWN(disclosure)
 		munmap(self->map, self->info.out_map_size);
 	if (self->fd >= 0)
 		close(self->fd);
-	box_destroy(self->dev, self->name);
+	mbx_destroy(self->dev, self->name);
 	close(self->dev);
 }
 
 /* The 6.1 harness runs a test whose setup skipped: stop it at once. */
 #define SETUP_DONE() do { if (_metadata->skip) return; } while (0)
 
-static unsigned char *call_plane(FIXTURE_DATA(disclosure) *self, __u32 slot)
+static unsigned char *dis_call_plane(FIXTURE_DATA(disclosure) *self, __u32 slot)
 {
 	return self->map + self->info.out_call_off + slot * SLOT_SIZE;
 }
 
-static unsigned char *reply_plane(FIXTURE_DATA(disclosure) *self, __u32 slot)
+static unsigned char *dis_reply_plane(FIXTURE_DATA(disclosure) *self, __u32 slot)
 {
 	return self->map + self->info.out_reply_off + slot * SLOT_SIZE;
 }
@@ -236,9 +152,9 @@ TEST_F(disclosure, secret_gone_after_destroy_and_recreate)
 	ASSERT_EQ(0, munmap(self->map, size));
 	self->map = MAP_FAILED;
 	ASSERT_EQ(0, close(self->fd));
-	ASSERT_EQ(0, box_destroy(self->dev, self->name));
+	ASSERT_EQ(0, mbx_destroy(self->dev, self->name));
 
-	self->fd = box_create(self->dev, self->name, NSLOTS, SLOT_SIZE);
+	self->fd = dis_create(self->dev, self->name, NSLOTS, SLOT_SIZE);
 	ASSERT_LE(0, self->fd);
 	self->map = mmap(NULL, size, PROT_READ, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
@@ -255,8 +171,8 @@ TEST_F(disclosure, recreate_while_old_is_mapped)
 	SETUP_DONE();
 	size = self->info.out_map_size;
 	memset(self->map, SECRET, size);
-	ASSERT_EQ(0, box_destroy(self->dev, self->name));
-	fd = box_create(self->dev, self->name, NSLOTS, SLOT_SIZE);
+	ASSERT_EQ(0, mbx_destroy(self->dev, self->name));
+	fd = dis_create(self->dev, self->name, NSLOTS, SLOT_SIZE);
 	ASSERT_LE(0, fd);
 	fresh = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, fresh);
@@ -277,29 +193,29 @@ TEST_F(disclosure, redelivered_call_has_zero_reply_plane)
 	__u64 id;
 
 	SETUP_DONE();
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, slot);
-	memset(call_plane(self, slot), 0x11, SLOT_SIZE);
+	memset(dis_call_plane(self, slot), 0x11, SLOT_SIZE);
 	id = submit(self->fd, slot, 0, SLOT_SIZE);
 	ASSERT_NE(0, id);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		int fd = box_open(self->dev, self->name);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
-		if (fd < 0 || take(fd, &call) || call.call_id != id)
+		if (fd < 0 || mbx_take(fd, MBX_WAIT_NONBLOCK, 0, &call) || call.call_id != id)
 			_exit(1);
-		memset(reply_plane(self, slot), SECRET, SLOT_SIZE);
+		memset(dis_reply_plane(self, slot), SECRET, SLOT_SIZE);
 		raise(SIGKILL);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status));
-	ASSERT_EQ(0, slot_info(self->fd, slot, &info));
+	ASSERT_EQ(0, mbx_slot_info(self->fd, slot, &info));
 	EXPECT_EQ(MBX_STATE_PENDING, info.state);
 	EXPECT_TRUE(info.flags & MBX_CALL_REDELIVERED);
-	EXPECT_TRUE(all(reply_plane(self, slot), 0, SLOT_SIZE));
-	EXPECT_TRUE(all(call_plane(self, slot), 0x11, SLOT_SIZE));
-	ASSERT_EQ(0, take(self->fd, &call));
+	EXPECT_TRUE(all(dis_reply_plane(self, slot), 0, SLOT_SIZE));
+	EXPECT_TRUE(all(dis_call_plane(self, slot), 0x11, SLOT_SIZE));
+	ASSERT_EQ(0, mbx_take(self->fd, MBX_WAIT_NONBLOCK, 0, &call));
 	EXPECT_EQ(id, call.call_id);
 	EXPECT_EQ(2, call.delivery);
 	EXPECT_TRUE(call.flags & MBX_CALL_REDELIVERED);
@@ -317,17 +233,17 @@ TEST_F(disclosure, failed_at_most_once_call_has_zero_reply_plane)
 	int slot, status;
 
 	SETUP_DONE();
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, slot);
 	ASSERT_NE(0, submit(self->fd, slot, MBX_CALL_AT_MOST_ONCE, 16));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		int fd = box_open(self->dev, self->name);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 
-		if (fd < 0 || take(fd, &call))
+		if (fd < 0 || mbx_take(fd, MBX_WAIT_NONBLOCK, 0, &call))
 			_exit(1);
-		memset(reply_plane(self, slot), SECRET, SLOT_SIZE);
+		memset(dis_reply_plane(self, slot), SECRET, SLOT_SIZE);
 		raise(SIGKILL);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -335,7 +251,7 @@ TEST_F(disclosure, failed_at_most_once_call_has_zero_reply_plane)
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_CALL_COLLECT, &c));
 	EXPECT_EQ(-EOWNERDEAD, c.out_call.status);
 	EXPECT_EQ(0, c.out_call.len);
-	EXPECT_TRUE(all(reply_plane(self, slot), 0, SLOT_SIZE));
+	EXPECT_TRUE(all(dis_reply_plane(self, slot), 0, SLOT_SIZE));
 }
 
 /* A draft never submitted is never seen: the slot comes back zeroed. */
@@ -353,19 +269,19 @@ TEST_F(disclosure, dead_owner_draft_is_zeroed)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		int fd = box_open(self->dev, self->name);
-		int slot = fd < 0 ? -1 : slot_acquire(fd);
+		int fd = mbx_open(self->dev, self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
+		int slot = fd < 0 ? -1 : acquire_any(fd, MBX_WAIT_NONBLOCK, NULL);
 
 		if (slot != 0)
 			_exit(1);
-		memset(call_plane(self, slot), SECRET, SLOT_SIZE);
+		memset(dis_call_plane(self, slot), SECRET, SLOT_SIZE);
 		raise(SIGKILL);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status));
-	ASSERT_EQ(0, slot_info(self->fd, 0, &info));
+	ASSERT_EQ(0, mbx_slot_info(self->fd, 0, &info));
 	EXPECT_EQ(MBX_STATE_FREE, info.state);
-	EXPECT_TRUE(all(call_plane(self, 0), 0, SLOT_SIZE));
+	EXPECT_TRUE(all(dis_call_plane(self, 0), 0, SLOT_SIZE));
 	a.slot = 0;
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_SLOT_ACQUIRE, &a));
 	EXPECT_EQ(MBX_ACQUIRED_OWNER_DIED, a.out_flags);
@@ -432,7 +348,7 @@ TEST_F(disclosure, stats_out_fields)
 	int slot;
 
 	SETUP_DONE();
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, slot);
 	ASSERT_NE(0, submit(self->fd, slot, 0, 0));
 	memset(&a, POISON, sizeof(a));
@@ -485,7 +401,7 @@ TEST_F(disclosure, submit_out_fields)
 	int slot;
 
 	SETUP_DONE();
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, slot);
 	memset(&a, POISON, sizeof(a));
 	a.size = sizeof(a);
@@ -516,17 +432,17 @@ TEST_F(disclosure, submit_collect_out_fields)
 	__u64 id;
 
 	SETUP_DONE();
-	first = slot_acquire(self->fd);
+	first = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, first);
 	id = submit(self->fd, first, 0, 24);
 	ASSERT_NE(0, id);
-	ASSERT_EQ(0, take(self->fd, &call));
+	ASSERT_EQ(0, mbx_take(self->fd, MBX_WAIT_NONBLOCK, 0, &call));
 	done.call_id = id;
 	done.slot = first;
 	done.len = 40;
 	done.status = -EIO;
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_CALL_COMPLETE, &done));
-	next = slot_acquire(self->fd);
+	next = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, next);
 	ASSERT_EQ(0, clock_gettime(CLOCK_MONOTONIC, &now));
 	memset(&a, POISON, sizeof(a));
@@ -558,7 +474,7 @@ TEST_F(disclosure, take_out_fields)
 	__u64 id;
 
 	SETUP_DONE();
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, slot);
 	id = submit(self->fd, slot, MBX_CALL_AT_MOST_ONCE, 24);
 	ASSERT_NE(0, id);
@@ -593,11 +509,11 @@ TEST_F(disclosure, collect_out_fields)
 	__u64 id;
 
 	SETUP_DONE();
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, slot);
 	id = submit(self->fd, slot, 0, 24);
 	ASSERT_NE(0, id);
-	ASSERT_EQ(0, take(self->fd, &call));
+	ASSERT_EQ(0, mbx_take(self->fd, MBX_WAIT_NONBLOCK, 0, &call));
 	done.call_id = id;
 	done.slot = slot;
 	done.len = 40;
@@ -629,7 +545,7 @@ TEST_F(disclosure, cancel_out_fields)
 	__u64 id;
 
 	SETUP_DONE();
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, slot);
 	id = submit(self->fd, slot, 0, 0);
 	ASSERT_NE(0, id);
@@ -673,7 +589,7 @@ TEST_F(disclosure, slot_info_entries)
 	__u64 id;
 
 	SETUP_DONE();
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_EQ(0, slot);
 	id = submit(self->fd, slot, 0, 33);
 	ASSERT_NE(0, id);
@@ -778,13 +694,13 @@ TEST_F(disclosure, event_entries)
 	__u64 id;
 
 	SETUP_DONE();
-	callee = box_open(self->dev, self->name);
+	callee = mbx_open(self->dev, self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	ASSERT_LE(0, callee);
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, slot);
 	id = submit(self->fd, slot, 0, 0);
 	ASSERT_NE(0, id);
-	ASSERT_EQ(0, take(callee, &call));
+	ASSERT_EQ(0, mbx_take(callee, MBX_WAIT_NONBLOCK, 0, &call));
 	cancel.call_id = id;
 	cancel.slot = slot;
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_CALL_CANCEL, &cancel));
@@ -856,10 +772,10 @@ TEST_F(disclosure, proc_shows_no_payload)
 	int slot, fd;
 
 	SETUP_DONE();
-	slot = slot_acquire(self->fd);
+	slot = acquire_any(self->fd, MBX_WAIT_NONBLOCK, NULL);
 	ASSERT_LE(0, slot);
-	memset(call_plane(self, slot), SECRET, SLOT_SIZE);
-	memcpy(call_plane(self, slot), "TOPSECRET", 9);
+	memset(dis_call_plane(self, slot), SECRET, SLOT_SIZE);
+	memcpy(dis_call_plane(self, slot), "TOPSECRET", 9);
 	ASSERT_NE(0, submit(self->fd, slot, 0, SLOT_SIZE));
 	fd = open("/proc/driver/mailbox", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);

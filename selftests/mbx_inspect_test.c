@@ -36,8 +36,8 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
-#include "mbx_party.h"
+#define MBX_PARTY_NAMES
+#include "mbx_helpers.h"
 
 #define PROC_FILE	"/proc/driver/mailbox"
 
@@ -898,32 +898,10 @@ TEST(box_stats_follow_a_known_sequence)
 #define STUCK_MS	1000	/* held longer than this: stuck */
 #define SLOW_MS		20	/* what the slow callee takes per call */
 
-struct pair {
-	char name[MBX_NAME_MAX];
-	_Atomic __u32 reached;
-	_Atomic __u32 answered;
-};
-
-/* Takes one call and never answers it. */
-static int stuck_callee(void *arg)
-{
-	struct pair *p = arg;
-	struct mbx_call c;
-	struct tbox b;
-
-	if (tbox_open(&b, p->name))
-		return 10;
-	if (call_take(b.fd, 0, &c))
-		return 11;
-	bump(&p->reached);
-	hang();
-	return 0;
-}
-
 /* Answers every call, SLOW_MS after taking it. */
 static int slow_callee(void *arg)
 {
-	struct pair *p = arg;
+	struct mbx_party *p = arg;
 	struct mbx_call c;
 	struct tbox b;
 
@@ -975,7 +953,7 @@ TEST(stuck_callee_is_told_from_a_slow_one)
 	char prefix[160], *text, *line;
 	struct mbx_slot_info si;
 	struct tbox caller;
-	struct pair *p;
+	struct mbx_party *p;
 	struct mbx_call c;
 	int fd, mon, xslot, outstanding = 0, i;
 	pid_t stuck, slow;

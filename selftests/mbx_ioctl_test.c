@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The ioctl table and its dispatcher, as user space sees them: for every
- * ioctl a size below the whole struct is EINVAL and changes nothing, a
- * non-zero byte past the struct or a size above the page is E2BIG; an
- * ioctl of the other kind of fd is ENOTTY; timeouts beyond the kernel's
- * clock range wait for a signal. Then the access an fd carries: passed
- * over a unix socket it keeps its rights, a new open is checked against
- * the mode of now. Then /proc/driver/mailbox, read while mailboxes come
- * and go, and filtered with the credentials of its opener.
+ * BOX_LIST with a count far beyond what exists. The access an fd
+ * carries: passed over a unix socket it keeps its rights, a new open is
+ * checked against the mode of now. Then /proc/driver/mailbox, read while
+ * mailboxes come and go, and filtered with the credentials of its
+ * opener. (The size, tail, flag and fd-kind rules of every ioctl, unknown
+ * commands and huge timeouts are mbx_abi_test's.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,277 +21,11 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
+#include "mbx_helpers.h"
 
 MBX_SKIP_WITHOUT_DEVICE
 
-#define NOBODY		65534
 #define MS		1000000ULL
-
-enum on { ON_DEV, ON_CALLER, ON_CALLEE };
-
-/*
- * A mailbox in a known, busy state: slot 0 OWNED by the caller, slot 1's
- * call TAKEN by the callee and cancelled (so the callee has an event
- * queued), slot 2's call PENDING, slot 3 FREE.
- */
-FIXTURE(scene) {
-	int dev, c, e;
-	char name[MBX_NAME_MAX];
-	__u64 pending_id;
-};
-
-FIXTURE_VARIANT(scene) {
-	unsigned long cmd;
-	unsigned int size;
-	enum on on;
-};
-
-FIXTURE_SETUP(scene)
-{
-	struct mbx_cancel_args can = { .size = sizeof(can) };
-	struct mbx_call call;
-
-	self->dev = mbx_dev_open();
-	ASSERT_LE(0, self->dev);
-	mbx_unique_name(self->name, "ioctl");
-	self->c = mbx_create(self->dev, self->name, 4, 64, 0600);
-	ASSERT_LE(0, self->c);
-	self->e = mbx_open(self->dev, self->name,
-			   MBX_ACCESS_READ | MBX_ACCESS_WRITE);
-	ASSERT_LE(0, self->e);
-	ASSERT_EQ(0, mbx_acquire(self->c, 0, 0, 0, NULL));
-	ASSERT_EQ(1, mbx_acquire(self->c, 0, 1, 0, NULL));
-	ASSERT_EQ(0, mbx_submit(self->c, 1, 7, 8, 1, NULL));
-	ASSERT_EQ(0, mbx_take(self->e, MBX_WAIT_NONBLOCK, 0, &call));
-	can.slot = call.slot;
-	can.call_id = call.call_id;
-	ASSERT_EQ(0, mbx_ioctl(self->c, MBX_IOC_CALL_CANCEL, &can));
-	ASSERT_EQ(2, mbx_acquire(self->c, 0, 2, 0, NULL));
-	ASSERT_EQ(0, mbx_submit(self->c, 2, 7, 8, 2, &self->pending_id));
-}
-
-FIXTURE_TEARDOWN(scene)
-{
-	close(self->c);
-	close(self->e);
-	mbx_destroy(self->dev, self->name);
-	close(self->dev);
-}
-
-/* Everything the scene is made of, to compare before and after. */
-struct picture {
-	struct mbx_slot_info si[4];
-	struct mbx_stats_args st;
-	short callee_revents;
-	int boxes;
-};
-
-static void take_picture(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(scene) *self, struct picture *p)
-{
-	struct mbx_list_args la = { .size = sizeof(la) };
-	struct pollfd pfd = { .fd = self->e, .events = POLLPRI | POLLIN };
-	int i;
-
-	memset(p, 0, sizeof(*p));
-	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, mbx_slot_info(self->c, i, &p->si[i]));
-		/* Ages move on their own; states and ids must not. */
-		p->si[i].submit_ns = p->si[i].take_ns = p->si[i].reply_ns = 0;
-	}
-	ASSERT_EQ(0, mbx_stats(self->c, &p->st));
-	p->st.out_max_wait_ns = p->st.out_oldest_pending_ns = 0;
-	ASSERT_EQ(1, poll(&pfd, 1, 0));
-	p->callee_revents = pfd.revents;
-	ASSERT_EQ(0, mbx_ioctl(self->dev, MBX_IOC_BOX_LIST, &la));
-	p->boxes = la.out_total;
-}
-
-#define IOCTL_VARIANT(_name, _cmd, _struct, _on)			\
-	FIXTURE_VARIANT_ADD(scene, _name) {				\
-		.cmd = _cmd, .size = sizeof(_struct), .on = _on,	\
-	}
-
-IOCTL_VARIANT(api, MBX_IOC_API, struct mbx_api_args, ON_DEV);
-IOCTL_VARIANT(box_create, MBX_IOC_BOX_CREATE, struct mbx_create_args, ON_DEV);
-IOCTL_VARIANT(box_open, MBX_IOC_BOX_OPEN, struct mbx_open_args, ON_DEV);
-IOCTL_VARIANT(box_destroy, MBX_IOC_BOX_DESTROY, struct mbx_destroy_args,
-	      ON_DEV);
-IOCTL_VARIANT(box_list, MBX_IOC_BOX_LIST, struct mbx_list_args, ON_DEV);
-IOCTL_VARIANT(box_info, MBX_IOC_BOX_INFO, struct mbx_info_args, ON_CALLER);
-IOCTL_VARIANT(box_set, MBX_IOC_BOX_SET, struct mbx_set_args, ON_CALLER);
-IOCTL_VARIANT(box_stats, MBX_IOC_BOX_STATS, struct mbx_stats_args, ON_CALLER);
-IOCTL_VARIANT(box_reclaim, MBX_IOC_BOX_RECLAIM, struct mbx_reclaim_args,
-	      ON_CALLER);
-IOCTL_VARIANT(slot_acquire, MBX_IOC_SLOT_ACQUIRE, struct mbx_acquire_args,
-	      ON_CALLER);
-IOCTL_VARIANT(slot_release, MBX_IOC_SLOT_RELEASE, struct mbx_release_args,
-	      ON_CALLER);
-IOCTL_VARIANT(slot_info, MBX_IOC_SLOT_INFO, struct mbx_slots_args, ON_CALLER);
-IOCTL_VARIANT(call_submit, MBX_IOC_CALL_SUBMIT, struct mbx_submit_args,
-	      ON_CALLER);
-IOCTL_VARIANT(call_take, MBX_IOC_CALL_TAKE, struct mbx_take_args, ON_CALLEE);
-IOCTL_VARIANT(call_complete, MBX_IOC_CALL_COMPLETE, struct mbx_complete_args,
-	      ON_CALLEE);
-IOCTL_VARIANT(call_collect, MBX_IOC_CALL_COLLECT, struct mbx_collect_args,
-	      ON_CALLER);
-IOCTL_VARIANT(call_cancel, MBX_IOC_CALL_CANCEL, struct mbx_cancel_args,
-	      ON_CALLER);
-IOCTL_VARIANT(events_read, MBX_IOC_EVENTS_READ, struct mbx_events_args,
-	      ON_CALLEE);
-IOCTL_VARIANT(batch_call, MBX_IOC_BATCH_CALL, struct mbx_batch_call_args,
-	      ON_CALLER);
-IOCTL_VARIANT(batch_serve, MBX_IOC_BATCH_SERVE, struct mbx_batch_serve_args,
-	      ON_CALLEE);
-
-static int variant_fd(FIXTURE_DATA(scene) *self,
-		      const FIXTURE_VARIANT(scene) *variant)
-{
-	return variant->on == ON_DEV ? self->dev :
-	       variant->on == ON_CALLER ? self->c : self->e;
-}
-
-/*
- * An argument that would do something if it were accepted: the fields
- * each operation reads, at the offsets of their structs, name the scene's
- * slots, calls and mailbox (what is not the operation's is harmless).
- */
-static void *busy_arg(FIXTURE_DATA(scene) *self,
-		      const FIXTURE_VARIANT(scene) *variant, size_t room,
-		      __u32 size)
-{
-	static struct mbx_event ev[4];
-	unsigned char *buf = calloc(1, room);
-	union {
-		struct mbx_create_args create;
-		struct mbx_submit_args submit;
-		struct mbx_take_args take;
-		struct mbx_cancel_args cancel;
-		struct mbx_events_args events;
-		struct mbx_collect_args collect;
-		struct mbx_acquire_args acquire;
-		struct mbx_release_args release;
-	} *u = (void *)buf;
-
-	switch (variant->cmd) {
-	case MBX_IOC_BOX_CREATE:
-		mbx_set_name(u->create.name, "ioctl.short");
-		u->create.nslots = 1;
-		u->create.slot_size = 64;
-		break;
-	case MBX_IOC_BOX_OPEN:
-	case MBX_IOC_BOX_DESTROY:
-		mbx_set_name(u->create.name, self->name);
-		((struct mbx_open_args *)buf)->access = MBX_ACCESS_READ;
-		break;
-	case MBX_IOC_CALL_SUBMIT:
-		u->submit.slot = 0;
-		break;
-	case MBX_IOC_CALL_TAKE:
-		u->take.flags = MBX_WAIT_NONBLOCK;
-		break;
-	case MBX_IOC_CALL_CANCEL:
-		u->cancel.slot = 2;
-		u->cancel.call_id = self->pending_id;
-		break;
-	case MBX_IOC_EVENTS_READ:
-		u->events.events = (__u64)(unsigned long)ev;
-		u->events.count = 4;
-		u->events.event_size = sizeof(ev[0]);
-		break;
-	case MBX_IOC_SLOT_ACQUIRE:
-		u->acquire.slot = 3;
-		u->acquire.flags = MBX_WAIT_NONBLOCK;
-		break;
-	case MBX_IOC_SLOT_RELEASE:
-		u->release.slot = 0;
-		break;
-	case MBX_IOC_CALL_COLLECT:
-		u->collect.flags = MBX_WAIT_NONBLOCK;
-		break;
-	}
-	*(__u32 *)buf = size;
-	return buf;
-}
-
-/* size = sizeof - 8: EINVAL, and the scene is exactly as it was. */
-TEST_F(scene, short_size_is_einval_and_changes_nothing)
-{
-	struct picture before, after;
-	void *arg;
-
-	take_picture(_metadata, self, &before);
-	arg = busy_arg(self, variant, variant->size, variant->size - 8);
-	EXPECT_EQ(-EINVAL, mbx_ioctl(variant_fd(self, variant), variant->cmd,
-				     arg));
-	free(arg);
-	take_picture(_metadata, self, &after);
-	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
-	/* The callee's event is still queued. */
-	EXPECT_TRUE(after.callee_revents & POLLPRI);
-}
-
-/* One non-zero byte past the struct: E2BIG, nothing done. */
-TEST_F(scene, nonzero_tail_is_e2big_and_changes_nothing)
-{
-	struct picture before, after;
-	unsigned char *arg;
-
-	take_picture(_metadata, self, &before);
-	arg = busy_arg(self, variant, variant->size + 8, variant->size + 8);
-	arg[variant->size + 3] = 1;
-	EXPECT_EQ(-E2BIG, mbx_ioctl(variant_fd(self, variant), variant->cmd,
-				    arg));
-	free(arg);
-	take_picture(_metadata, self, &after);
-	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
-}
-
-TEST_F(scene, size_above_the_page_is_e2big)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	void *arg;
-
-	arg = busy_arg(self, variant, page + 8, page + 8);
-	EXPECT_EQ(-E2BIG, mbx_ioctl(variant_fd(self, variant), variant->cmd,
-				    arg));
-	free(arg);
-}
-
-/* Unknown flag bits: the reserved wait range (bit 2) and bit 31. */
-TEST_F(scene, unknown_flag_bits_are_einval)
-{
-	struct picture before, after;
-	__u32 *arg;
-
-	take_picture(_metadata, self, &before);
-	arg = busy_arg(self, variant, variant->size, variant->size);
-	arg[1] |= 1U << 2;
-	EXPECT_EQ(-EINVAL, mbx_ioctl(variant_fd(self, variant), variant->cmd,
-				     arg));
-	arg[1] &= ~(1U << 2);
-	arg[1] |= 1U << 31;
-	EXPECT_EQ(-EINVAL, mbx_ioctl(variant_fd(self, variant), variant->cmd,
-				     arg));
-	free(arg);
-	take_picture(_metadata, self, &after);
-	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
-}
-
-/* An ioctl of the other kind of fd: ENOTTY (MBX_IOC_API works on both). */
-TEST_F(scene, other_kind_of_fd_is_enotty)
-{
-	void *arg;
-	int fd;
-
-	if (variant->cmd == MBX_IOC_API)
-		SKIP(return, "valid on both kinds of fd");
-	fd = variant->on == ON_DEV ? self->c : self->dev;
-	arg = busy_arg(self, variant, variant->size, variant->size);
-	EXPECT_EQ(-ENOTTY, mbx_ioctl(fd, variant->cmd, arg));
-	free(arg);
-}
 
 /* ------------------------------------------------------------------ */
 
@@ -310,61 +42,6 @@ FIXTURE_SETUP(dev)
 FIXTURE_TEARDOWN(dev)
 {
 	close(self->dev);
-}
-
-TEST_F(dev, unknown_commands_are_enotty)
-{
-	struct mbx_api_args a = { .size = sizeof(a), .api = 1 };
-	char name[MBX_NAME_MAX];
-	int fd;
-
-	mbx_unique_name(name, "enotty");
-	fd = mbx_create(self->dev, name, 1, 64, 0600);
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(-ENOTTY, mbx_ioctl(self->dev, _IO(MBX_IOC_MAGIC, 0x3f), &a));
-	EXPECT_EQ(-ENOTTY, mbx_ioctl(fd, _IO(MBX_IOC_MAGIC, 0x3f), &a));
-	/* The size and direction bits are not ours to use. */
-	EXPECT_EQ(-ENOTTY, mbx_ioctl(self->dev,
-				     _IOWR(MBX_IOC_MAGIC, 0x00,
-					   struct mbx_api_args), &a));
-	EXPECT_EQ(-ENOTTY, mbx_ioctl(fd, _IO(0xBD, 0x10), &a));
-	close(fd);
-	mbx_destroy(self->dev, name);
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
-
-/* A timeout at or beyond 2^63 ns is no negative time: a signal ends it. */
-TEST_F(dev, huge_timeouts_wait_for_a_signal)
-{
-	static const __u64 timeouts[] = { ~0ULL, 1ULL << 63 };
-	struct sigaction sa = { .sa_handler = on_alarm };
-	struct mbx_take_args t;
-	char name[MBX_NAME_MAX];
-	unsigned int i;
-	int fd;
-
-	mbx_unique_name(name, "huge");
-	fd = mbx_create(self->dev, name, 1, 64, 0600);
-	ASSERT_LE(0, fd);
-	/* No SA_RESTART: the wait ends with EINTR. */
-	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
-	for (i = 0; i < 2; i++) {
-		__u64 start = mbx_now_ns();
-
-		memset(&t, 0, sizeof(t));
-		t.size = sizeof(t);
-		t.flags = MBX_WAIT_TIMEOUT;
-		t.timeout_ns = timeouts[i];
-		ualarm(200000, 0);
-		EXPECT_EQ(-EINTR, mbx_ioctl(fd, MBX_IOC_CALL_TAKE, &t));
-		EXPECT_LE(start + 150 * MS, mbx_now_ns());
-	}
-	close(fd);
-	mbx_destroy(self->dev, name);
 }
 
 /*
@@ -413,52 +90,6 @@ TEST_F(dev, list_with_a_huge_count)
 /* ------------------------------------------------------------------ */
 /* Rights carried by an fd passed to another uid                        */
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 'f';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -errno;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
-static void become_nobody(void)
-{
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
-		_exit(100);
-}
-
 FIXTURE(passed) {
 	int dev, fd, ro;
 	int sock[2];
@@ -503,11 +134,12 @@ static int as_nobody_with(FIXTURE_DATA(passed) *self, int fd,
 	if (!pid) {
 		int got;
 
-		become_nobody();
-		got = recv_fd(self->sock[1]);
+		if (mbx_drop_to_other())
+			_exit(100);
+		got = mbx_recv_fd(self->sock[1]);
 		_exit(got < 0 ? 101 : fn(self, got));
 	}
-	if (send_fd(self->sock[0], fd))
+	if (mbx_send_fd(self->sock[0], fd))
 		return -1;
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
@@ -610,7 +242,8 @@ TEST_F(passed, chmod_affects_later_opens_only)
 	if (!pid) {
 		int dev, fd;
 
-		become_nobody();
+		if (mbx_drop_to_other())
+			_exit(100);
 		dev = mbx_dev_open();
 		fd = mbx_open(dev, self->name,
 			      MBX_ACCESS_READ | MBX_ACCESS_WRITE);
@@ -754,11 +387,12 @@ TEST_F(dev, proc_filtered_by_its_opener)
 	if (!pid) {
 		int p;
 
-		become_nobody();
+		if (mbx_drop_to_other())
+			_exit(100);
 		p = open("/proc/driver/mailbox", O_RDONLY);
-		_exit(p < 0 || send_fd(sock[1], p) ? 1 : 0);
+		_exit(p < 0 || mbx_send_fd(sock[1], p) ? 1 : 0);
 	}
-	pf = recv_fd(sock[0]);
+	pf = mbx_recv_fd(sock[0]);
 	ASSERT_LE(0, pf);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));

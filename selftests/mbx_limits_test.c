@@ -27,9 +27,8 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-#include "mbx_params.h"
+#include "mbx_helpers.h"
 
-#define MBX_DEV		"/dev/mailbox"
 #define CGROOT		"/sys/fs/cgroup"
 
 #define UID_A		1000
@@ -38,40 +37,9 @@
 
 #define MAX_FDS		16
 
-
-
 static long page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);
-}
-
-static void set_name(__u8 dst[MBX_NAME_MAX], const char *name)
-{
-	memset(dst, 0, MBX_NAME_MAX);
-	memcpy(dst, name, strnlen(name, MBX_NAME_MAX));
-}
-
-static int box_create(int dev, const char *name, __u32 nslots,
-		      __u32 slot_size)
-{
-	struct mbx_create_args a = {
-		.size = sizeof(a),
-		.flags = MBX_CREATE_CLOEXEC,
-		.nslots = nslots,
-		.slot_size = slot_size,
-		.mode = 0600,
-	};
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_CREATE, &a);
-}
-
-static int box_destroy(int dev, const char *name)
-{
-	struct mbx_destroy_args a = { .size = sizeof(a) };
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_DESTROY, &a);
 }
 
 FIXTURE(limits) {
@@ -125,7 +93,7 @@ FIXTURE_TEARDOWN(limits)
 		if (self->fds[i] >= 0)
 			close(self->fds[i]);
 	for (i = 0; i < self->nnames; i++)
-		box_destroy(self->dev, self->names[i]);
+		mbx_destroy(self->dev, self->names[i]);
 	close(self->dev);
 	params_restore(&self->saved);
 	if (write(self->guard, "r", 1) != 1)
@@ -142,7 +110,7 @@ FIXTURE_TEARDOWN(limits)
 static int create(FIXTURE_DATA(limits) *self, unsigned int i, __u32 nslots,
 		  __u32 slot_size)
 {
-	int fd = box_create(self->dev, name_of(self, i), nslots, slot_size);
+	int fd = mbx_create(self->dev, name_of(self, i), nslots, slot_size, 0600);
 
 	if (fd >= 0)
 		self->fds[i] = fd;
@@ -209,8 +177,7 @@ TEST_F(limits, nslots_above_max_e2big)
 {
 	SETUP_DONE();
 	SET("max_slots", 8);
-	EXPECT_EQ(-1, create(self, 0, 9, 64));
-	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-E2BIG, create(self, 0, 9, 64));
 }
 
 /* MBX_SLOTS_LIMIT bounds every mailbox, whatever max_slots says. */
@@ -234,8 +201,7 @@ TEST_F(limits, nslots_above_slots_limit_e2big)
 	 * to allocate gigabytes.
 	 */
 	SET("max_box_bytes", 1UL << 40);
-	EXPECT_EQ(-1, create(self, 0, MBX_SLOTS_LIMIT + 1, 64));
-	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-E2BIG, create(self, 0, MBX_SLOTS_LIMIT + 1, 64));
 }
 
 TEST_F(limits, slot_size_at_max)
@@ -249,15 +215,13 @@ TEST_F(limits, slot_size_above_max_e2big)
 {
 	SETUP_DONE();
 	SET("max_slot_size", 256);
-	EXPECT_EQ(-1, create(self, 0, 1, 256 + MBX_SLOT_ALIGN));
-	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-E2BIG, create(self, 0, 1, 256 + MBX_SLOT_ALIGN));
 }
 
 TEST_F(limits, slot_size_unaligned_einval)
 {
 	SETUP_DONE();
-	EXPECT_EQ(-1, create(self, 0, 1, MBX_SLOT_ALIGN + 1));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, create(self, 0, 1, MBX_SLOT_ALIGN + 1));
 }
 
 /* Both planes of 2 pages: 4 pages, the limit. */
@@ -273,8 +237,7 @@ TEST_F(limits, box_bytes_above_max_e2big)
 {
 	SETUP_DONE();
 	SET("max_box_bytes", 4 * page_size());
-	EXPECT_EQ(-1, create(self, 0, 2 * page_size() / 64 + 1, 64));
-	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-E2BIG, create(self, 0, 2 * page_size() / 64 + 1, 64));
 }
 
 TEST_F(limits, name_length_at_max)
@@ -284,10 +247,10 @@ TEST_F(limits, name_length_at_max)
 	SETUP_DONE();
 	memset(name, 'n', MBX_NAME_MAX - 1);
 	name[MBX_NAME_MAX - 1] = '\0';
-	ASSERT_EQ(-1, box_destroy(self->dev, name));	/* not there */
-	self->fds[0] = box_create(self->dev, name, 1, 64);
+	ASSERT_EQ(-ENOENT, mbx_destroy(self->dev, name));	/* not there */
+	self->fds[0] = mbx_create(self->dev, name, 1, 64, 0600);
 	EXPECT_LE(0, self->fds[0]);
-	EXPECT_EQ(0, box_destroy(self->dev, name));
+	EXPECT_EQ(0, mbx_destroy(self->dev, name));
 }
 
 TEST_F(limits, name_length_above_max_einval)
@@ -330,8 +293,7 @@ TEST_F(limits, max_boxes_above_max_enospc)
 	SET("max_boxes", live + 2);
 	ASSERT_LE(0, create(self, 0, 1, 64));
 	ASSERT_LE(0, create(self, 1, 1, 64));
-	EXPECT_EQ(-1, create(self, 2, 1, 64));
-	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(-ENOSPC, create(self, 2, 1, 64));
 }
 
 /* A destroyed mailbox still open is still in memory: it still counts. */
@@ -344,9 +306,8 @@ TEST_F(limits, max_boxes_counts_destroyed_open_boxes)
 	SET("max_boxes", live + 2);
 	ASSERT_LE(0, create(self, 0, 1, 64));
 	ASSERT_LE(0, create(self, 1, 1, 64));
-	ASSERT_EQ(0, box_destroy(self->dev, name_of(self, 0)));
-	EXPECT_EQ(-1, create(self, 2, 1, 64));
-	EXPECT_EQ(ENOSPC, errno);
+	ASSERT_EQ(0, mbx_destroy(self->dev, name_of(self, 0)));
+	EXPECT_EQ(-ENOSPC, create(self, 2, 1, 64));
 	ASSERT_EQ(0, close(self->fds[0]));
 	self->fds[0] = -1;
 	EXPECT_EQ(live + 1, param_get("live_boxes"));
@@ -363,8 +324,7 @@ TEST_F(limits, max_boxes_full_for_every_user)
 	ASSERT_LE(0, create(self, 0, 1, 64));
 	name_of(self, 1);
 	AS(UID_A) {
-		EXPECT_EQ(-1, box_create(self->dev, self->names[1], 1, 64));
-		EXPECT_EQ(ENOSPC, errno);
+		EXPECT_EQ(-ENOSPC, mbx_create(self->dev, self->names[1], 1, 64, 0600));
 	}
 }
 
@@ -376,8 +336,8 @@ TEST_F(limits, user_max_boxes_at_max)
 	SET("user_max_boxes", 2);
 	name_of(self, 1);
 	AS(UID_A) {
-		EXPECT_LE(0, box_create(self->dev, self->names[0], 1, 64));
-		EXPECT_LE(0, box_create(self->dev, self->names[1], 1, 64));
+		EXPECT_LE(0, mbx_create(self->dev, self->names[0], 1, 64, 0600));
+		EXPECT_LE(0, mbx_create(self->dev, self->names[1], 1, 64, 0600));
 	}
 }
 
@@ -387,10 +347,9 @@ TEST_F(limits, user_max_boxes_above_max_enospc)
 	SET("user_max_boxes", 2);
 	name_of(self, 2);
 	AS(UID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->names[0], 1, 64));
-		ASSERT_LE(0, box_create(self->dev, self->names[1], 1, 64));
-		EXPECT_EQ(-1, box_create(self->dev, self->names[2], 1, 64));
-		EXPECT_EQ(ENOSPC, errno);
+		ASSERT_LE(0, mbx_create(self->dev, self->names[0], 1, 64, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->names[1], 1, 64, 0600));
+		EXPECT_EQ(-ENOSPC, mbx_create(self->dev, self->names[2], 1, 64, 0600));
 	}
 }
 
@@ -400,13 +359,13 @@ TEST_F(limits, user_max_boxes_spares_other_users)
 	SET("user_max_boxes", 2);
 	name_of(self, 3);
 	AS(UID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->names[0], 1, 64));
-		ASSERT_LE(0, box_create(self->dev, self->names[1], 1, 64));
-		ASSERT_EQ(-1, box_create(self->dev, self->names[2], 1, 64));
+		ASSERT_LE(0, mbx_create(self->dev, self->names[0], 1, 64, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->names[1], 1, 64, 0600));
+		ASSERT_EQ(-ENOSPC, mbx_create(self->dev, self->names[2], 1, 64, 0600));
 	}
 	AS(UID_B) {
-		EXPECT_LE(0, box_create(self->dev, self->names[2], 1, 64));
-		EXPECT_LE(0, box_create(self->dev, self->names[3], 1, 64));
+		EXPECT_LE(0, mbx_create(self->dev, self->names[2], 1, 64, 0600));
+		EXPECT_LE(0, mbx_create(self->dev, self->names[3], 1, 64, 0600));
 	}
 }
 
@@ -433,10 +392,10 @@ static long slot_header_size(struct __test_metadata *_metadata,
 			return -1;
 		pid = fork_as(_metadata, UID_C);
 		if (!pid) {
-			int fd = box_create(self->dev, name, 1, 64);
+			int fd = mbx_create(self->dev, name, 1, 64, 0600);
 
 			if (fd >= 0)
-				box_destroy(self->dev, name);
+				mbx_destroy(self->dev, name);
 			_exit(fd >= 0 ? 0 : errno == ENOSPC ? 1 : 2);
 		}
 		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
@@ -471,7 +430,7 @@ TEST_F(limits, user_bytes_at_max)
 	TH_LOG("a slot header costs %ld bytes", header);
 	SET("user_max_bytes", cost(header, 16, 256));
 	AS(UID_A) {
-		EXPECT_LE(0, box_create(self->dev, name_of(self, 0), 16, 256));
+		EXPECT_LE(0, mbx_create(self->dev, name_of(self, 0), 16, 256, 0600));
 	}
 }
 
@@ -484,8 +443,7 @@ TEST_F(limits, user_bytes_above_max_enospc)
 	ASSERT_LT(0, header);
 	SET("user_max_bytes", cost(header, 16, 256) - 1);
 	AS(UID_A) {
-		EXPECT_EQ(-1, box_create(self->dev, name_of(self, 0), 16, 256));
-		EXPECT_EQ(ENOSPC, errno);
+		EXPECT_EQ(-ENOSPC, mbx_create(self->dev, name_of(self, 0), 16, 256, 0600));
 	}
 }
 
@@ -500,14 +458,13 @@ TEST_F(limits, user_bytes_full_spares_other_users)
 	SET("user_max_bytes", 2 * cost(header, 16, 256));
 	name_of(self, 4);
 	AS(UID_A) {
-		ASSERT_LE(0, box_create(self->dev, self->names[0], 16, 256));
-		ASSERT_LE(0, box_create(self->dev, self->names[1], 16, 256));
-		EXPECT_EQ(-1, box_create(self->dev, self->names[2], 1, 64));
-		EXPECT_EQ(ENOSPC, errno);
+		ASSERT_LE(0, mbx_create(self->dev, self->names[0], 16, 256, 0600));
+		ASSERT_LE(0, mbx_create(self->dev, self->names[1], 16, 256, 0600));
+		EXPECT_EQ(-ENOSPC, mbx_create(self->dev, self->names[2], 1, 64, 0600));
 	}
 	AS(UID_B) {
-		EXPECT_LE(0, box_create(self->dev, self->names[2], 16, 256));
-		EXPECT_LE(0, box_create(self->dev, self->names[3], 16, 256));
+		EXPECT_LE(0, mbx_create(self->dev, self->names[2], 16, 256, 0600));
+		EXPECT_LE(0, mbx_create(self->dev, self->names[3], 16, 256, 0600));
 	}
 	/* root is another uid too */
 	EXPECT_LE(0, create(self, 4, 16, 256));
@@ -523,15 +480,14 @@ TEST_F(limits, destroy_gives_quota_back)
 	SET("user_max_bytes", 2 * cost(header, 16, 256));
 	name_of(self, 2);
 	AS(UID_A) {
-		int fd = box_create(self->dev, self->names[0], 16, 256);
+		int fd = mbx_create(self->dev, self->names[0], 16, 256, 0600);
 
 		ASSERT_LE(0, fd);
-		ASSERT_LE(0, box_create(self->dev, self->names[1], 16, 256));
-		ASSERT_EQ(-1, box_create(self->dev, self->names[2], 16, 256));
-		ASSERT_EQ(ENOSPC, errno);
+		ASSERT_LE(0, mbx_create(self->dev, self->names[1], 16, 256, 0600));
+		ASSERT_EQ(-ENOSPC, mbx_create(self->dev, self->names[2], 16, 256, 0600));
 		ASSERT_EQ(0, close(fd));
-		ASSERT_EQ(0, box_destroy(self->dev, self->names[0]));
-		EXPECT_LE(0, box_create(self->dev, self->names[2], 16, 256));
+		ASSERT_EQ(0, mbx_destroy(self->dev, self->names[0]));
+		EXPECT_LE(0, mbx_create(self->dev, self->names[2], 16, 256, 0600));
 	}
 }
 
@@ -546,14 +502,13 @@ TEST_F(limits, quota_held_until_last_close)
 	SET("user_max_bytes", cost(header, 16, 256));
 	name_of(self, 1);
 	AS(UID_A) {
-		int fd = box_create(self->dev, self->names[0], 16, 256);
+		int fd = mbx_create(self->dev, self->names[0], 16, 256, 0600);
 
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, box_destroy(self->dev, self->names[0]));
-		EXPECT_EQ(-1, box_create(self->dev, self->names[1], 16, 256));
-		EXPECT_EQ(ENOSPC, errno);
+		ASSERT_EQ(0, mbx_destroy(self->dev, self->names[0]));
+		EXPECT_EQ(-ENOSPC, mbx_create(self->dev, self->names[1], 16, 256, 0600));
 		ASSERT_EQ(0, close(fd));
-		EXPECT_LE(0, box_create(self->dev, self->names[1], 16, 256));
+		EXPECT_LE(0, mbx_create(self->dev, self->names[1], 16, 256, 0600));
 	}
 }
 
@@ -638,11 +593,11 @@ TEST_F(limits, memcg_charges_the_creator)
 
 		ASSERT_EQ(0, cgroup_enter(cg));
 		before = cgroup_get(cg, "memory.current");
-		fd = box_create(self->dev, self->names[0], MID_SLOTS,
-				MID_SLOT_SIZE);
+		fd = mbx_create(self->dev, self->names[0], MID_SLOTS,
+				MID_SLOT_SIZE, 0600);
 		ASSERT_LE(0, fd);
 		during = cgroup_get(cg, "memory.current");
-		ASSERT_EQ(0, box_destroy(self->dev, self->names[0]));
+		ASSERT_EQ(0, mbx_destroy(self->dev, self->names[0]));
 		ASSERT_EQ(0, close(fd));
 		after = cgroup_get(cg, "memory.current");
 		TH_LOG("memory.current: %lu before, %lu with the mailbox, %lu after",
@@ -674,12 +629,11 @@ TEST_F(limits, memcg_limit_enomem)
 		ASSERT_EQ(0, cgroup_enter(cg));
 		base = cgroup_get(cg, "memory.current");
 		ASSERT_EQ(0, cgroup_set(cg, "memory.max", base + (2 << 20)));
-		EXPECT_EQ(-1, box_create(self->dev, self->names[0], BIG_SLOTS,
-					 BIG_SLOT_SIZE));
-		EXPECT_EQ(ENOMEM, errno);
+		EXPECT_EQ(-ENOMEM, mbx_create(self->dev, self->names[0], BIG_SLOTS,
+					      BIG_SLOT_SIZE, 0600));
 		/* Within the limit a mailbox is made. */
-		EXPECT_LE(0, box_create(self->dev, self->names[1], SMALL_SLOTS,
-					SMALL_SLOT_SIZE));
+		EXPECT_LE(0, mbx_create(self->dev, self->names[1], SMALL_SLOTS,
+					SMALL_SLOT_SIZE, 0600));
 		_exit(_metadata->passed ? 0 : 1);
 	}
 	join(_metadata, pid);

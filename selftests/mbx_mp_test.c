@@ -30,63 +30,11 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
+#include "mbx_helpers.h"
 
 MBX_SKIP_WITHOUT_DEVICE
 
 #define MS		1000000ULL
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* Wait until process @pid sleeps ('S'): it reached its blocking call. */
-static int wait_sleeping(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	int i, n, fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	for (i = 0; i < 10000; i++) {
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			return -errno;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = 0;
-			p = strrchr(buf, ')');
-			if (p && p[1] == ' ' && p[2] == 'S')
-				return 0;
-		}
-		sleep_ms(1);
-	}
-	return -ETIMEDOUT;
-}
-
-static int slot_state(int fd, __u32 slot)
-{
-	struct mbx_slot_info si;
-	int ret = mbx_slot_info(fd, slot, &si);
-
-	return ret ? ret : (int)si.state;
-}
-
-/* A session of our own on the mailbox @name, as an unrelated process has. */
-static int own_session(const char *name)
-{
-	int dev = mbx_dev_open(), fd;
-
-	if (dev < 0)
-		return dev;
-	fd = mbx_open(dev, name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
-	close(dev);
-	return fd;
-}
 
 static void *shared_alloc(size_t size)
 {
@@ -167,7 +115,7 @@ static int callee_main(const char *name, struct mp_shared *sh)
 	unsigned int i;
 	int fd;
 
-	fd = own_session(name);
+	fd = box_open(name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	if (fd < 0 || mbx_map(fd, PROT_READ | PROT_WRITE, &m)) {
 		mp_error(sh, "callee %d: no session", getpid());
 		return 1;
@@ -242,7 +190,7 @@ static int caller_main(const char *name, unsigned int me,
 	__u64 w[WORDS], *reply;
 	int fd, s, ret;
 
-	fd = own_session(name);
+	fd = box_open(name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	if (fd < 0 || mbx_map(fd, PROT_READ | PROT_WRITE, &m)) {
 		mp_error(sh, "caller %u: no session", me);
 		return 1;
@@ -360,9 +308,9 @@ FIXTURE_TEARDOWN(mp)
 	close(self->dev);
 }
 
-static pid_t spawn(FIXTURE_DATA(mp) *self, int (*fn)(FIXTURE_DATA(mp) *,
-						      unsigned int),
-		   unsigned int arg)
+static pid_t mp_spawn(FIXTURE_DATA(mp) *self, int (*fn)(FIXTURE_DATA(mp) *,
+							unsigned int),
+		      unsigned int arg)
 {
 	pid_t pid = fork();
 
@@ -389,7 +337,7 @@ static int run_caller(FIXTURE_DATA(mp) *self, unsigned int i)
 }
 
 /* Reap @pid: its exit status, or -1 if it did not exit normally. */
-static int reap(FIXTURE_DATA(mp) *self, pid_t pid)
+static int mp_reap(FIXTURE_DATA(mp) *self, pid_t pid)
 {
 	int status, i;
 
@@ -410,11 +358,11 @@ TEST_F_TIMEOUT(mp, many_callers_many_callees, 110)
 	int s;
 
 	for (i = 0; i < CALLEES; i++)
-		ASSERT_LT(0, spawn(self, run_callee, i));
+		ASSERT_LT(0, mp_spawn(self, run_callee, i));
 	for (i = 0; i < CALLERS; i++)
-		ASSERT_LT(0, spawn(self, run_caller, i));
+		ASSERT_LT(0, mp_spawn(self, run_caller, i));
 	for (i = 0; i < CALLERS; i++)
-		EXPECT_EQ(0, reap(self, self->pids[CALLEES + i]));
+		EXPECT_EQ(0, mp_reap(self, self->pids[CALLEES + i]));
 
 	/* One stop call per callee: each takes exactly one and leaves. */
 	for (i = 0; i < CALLEES; i++) {
@@ -424,7 +372,7 @@ TEST_F_TIMEOUT(mp, many_callers_many_callees, 110)
 		EXPECT_LT(CALLS, stops[i]);
 	}
 	for (i = 0; i < CALLEES; i++)
-		EXPECT_EQ(0, reap(self, self->pids[i]));
+		EXPECT_EQ(0, mp_reap(self, self->pids[i]));
 	for (i = 0; i < CALLEES; i++) {
 		ASSERT_EQ(0, mbx_collect(self->fd, MBX_WAIT_NONBLOCK, 0, 0, 0,
 					 &call));
@@ -519,7 +467,7 @@ static void child(FIXTURE_DATA(death) *self, int n, enum child_job job)
 	int fd;
 
 	close(self->fd);
-	fd = own_session(self->name);
+	fd = box_open(self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	if (fd < 0 || mbx_map(fd, PROT_READ | PROT_WRITE, &m))
 		_exit(1);
 	switch (job) {
@@ -565,7 +513,7 @@ static int wait_done(FIXTURE_DATA(death) *self, int n)
 	for (i = 0; i < 20000; i++) {
 		if (__atomic_load_n(&self->rep[n].ready, __ATOMIC_SEQ_CST) == 2)
 			return 0;
-		sleep_ms(1);
+		mbx_sleep_ms(1);
 	}
 	return -ETIMEDOUT;
 }
@@ -578,9 +526,9 @@ static int wait_blocked(FIXTURE_DATA(death) *self, int n, pid_t pid)
 	for (i = 0; i < 20000; i++) {
 		if (__atomic_load_n(&self->rep[n].ready, __ATOMIC_SEQ_CST))
 			break;
-		sleep_ms(1);
+		mbx_sleep_ms(1);
 	}
-	return wait_sleeping(pid);
+	return mbx_wait_sleeping(pid);
 }
 
 static int kill_and_reap(FIXTURE_DATA(death) *self, pid_t pid)
@@ -670,8 +618,8 @@ TEST_F(death, killed_blocked_in_acquire)
 	EXPECT_EQ(MBX_STATE_OWNED, si.state);
 	EXPECT_EQ(getpid(), si.owner_pid);
 	ASSERT_EQ(0, mbx_release(self->fd, 0));
-	EXPECT_EQ(MBX_STATE_FREE, slot_state(self->fd, 0));
-	other = own_session(self->name);
+	EXPECT_EQ(MBX_STATE_FREE, mbx_slot_state(self->fd, 0));
+	other = box_open(self->name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	ASSERT_LE(0, other);
 	ASSERT_EQ(0, mbx_acquire(other, MBX_WAIT_NONBLOCK, 0, 0, &fl));
 	/* It never owned the slot: nobody died holding it. */
@@ -719,7 +667,7 @@ TEST_F(death, killed_callee_call_redelivered)
 	ASSERT_EQ(0, wait_done(self, 0));
 	ASSERT_EQ(0, self->rep[0].ret);
 	EXPECT_EQ(1, self->rep[0].out_flags);	/* first delivery */
-	EXPECT_EQ(MBX_STATE_TAKEN, slot_state(self->fd, 0));
+	EXPECT_EQ(MBX_STATE_TAKEN, mbx_slot_state(self->fd, 0));
 
 	ASSERT_EQ(0, kill_and_reap(self, pid));
 	ASSERT_EQ(0, mbx_take(self->fd, MBX_WAIT_NONBLOCK, 0, &call));

@@ -34,8 +34,8 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
-#include "mbx_party.h"
+#define MBX_PARTY_NAMES
+#include "mbx_helpers.h"
 
 MBX_SKIP_WITHOUT_DEVICE
 

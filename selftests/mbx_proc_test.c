@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
 #include "mbx_helpers.h"
 
 MBX_SKIP_WITHOUT_DEVICE

@@ -54,8 +54,8 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
-#include "mbx_party.h"
+#define MBX_PARTY_NAMES
+#include "mbx_helpers.h"
 
 #define KILLS		200		/* kills per loop, per the acceptance */
 

@@ -18,66 +18,11 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
 #include "mbx_helpers.h"
 
 MBX_SKIP_WITHOUT_DEVICE
 
 #define RW	(MBX_ACCESS_READ | MBX_ACCESS_WRITE)
-
-static int cancel(int fd, __u32 slot, __u64 id, __u32 *state)
-{
-	struct mbx_cancel_args a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.slot = slot;
-	a.call_id = id;
-	a.out_state = 0xcccccccc;
-	ret = mbx_ioctl(fd, MBX_IOC_CALL_CANCEL, &a);
-	if (!ret && state)
-		*state = a.out_state;
-	return ret;
-}
-
-static int events(int fd, struct mbx_event *ev, __u32 n)
-{
-	struct mbx_events_args a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	memset(ev, 0xcc, n * sizeof(*ev));
-	a.size = sizeof(a);
-	a.events = (uintptr_t)ev;
-	a.count = n;
-	a.event_size = sizeof(*ev);
-	a.out_count = 0xcccccccc;
-	ret = mbx_ioctl(fd, MBX_IOC_EVENTS_READ, &a);
-	return ret ? ret : (int)a.out_count;
-}
-
-static int reclaim(int fd)
-{
-	struct mbx_reclaim_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	return mbx_ioctl(fd, MBX_IOC_BOX_RECLAIM, &a);
-}
-
-static int set_mode(int fd, __u32 flags, __u32 uid, __u32 gid, __u32 mode)
-{
-	struct mbx_set_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.flags = flags;
-	a.uid = uid;
-	a.gid = gid;
-	a.mode = mode;
-	return mbx_ioctl(fd, MBX_IOC_BOX_SET, &a);
-}
 
 static int open_name(const char *name, __u32 access)
 {
@@ -109,9 +54,9 @@ static void rw_round(int fd)
 	CHK(mbx_submit(fd, slot, 7, 8, 1, &id) == 0);
 	CHK(mbx_take(fd, MBX_WAIT_NONBLOCK, 0, &call) == 0);
 	CHK(call.call_id == id);
-	CHK(cancel(fd, slot, id, &state) == 0);
+	CHK(call_cancel(fd, slot, id, &state) == 0);
 	CHK(state == MBX_STATE_TAKEN);
-	CHK(events(fd, ev, 2) == 1);
+	CHK(events_read(fd, ev, 2) == 1);
 	CHK(ev[0].type == MBX_EVENT_CANCEL && ev[0].call_id == id);
 	CHK(mbx_complete(fd, slot, id, 0, 0) == -ECANCELED);
 	CHK(mbx_collect(fd, MBX_WAIT_NONBLOCK, 0, 0, 0, &reply) == 0);
@@ -126,7 +71,7 @@ static void rw_round(int fd)
 	CHK(mbx_release(fd, slot) == 0);
 	CHK(mbx_stats(fd, &st) == 0);
 	CHK(st.out_submitted >= 2);
-	CHK(reclaim(fd) == 0);
+	CHK(box_reclaim(fd, 0) >= 0);
 	CHK(mbx_map(fd, PROT_READ | PROT_WRITE, &m) == 0);
 	mbx_unmap(&m);
 }
@@ -188,7 +133,7 @@ TEST_F(rights, passed_rw_fd_works_for_other_uid)
 		CHK(fd >= 0);
 		rw_round(fd);
 		/* still not the owner: BOX_SET is the owner's */
-		CHK(set_mode(fd, MBX_SET_MODE, 0, 0, 0666) == -EPERM);
+		CHK(mbx_set(fd, MBX_SET_MODE, 0, 0, 0666) == -EPERM);
 		_exit(0);
 	}
 	ASSERT_EQ(0, mbx_send_fd(self->sv[0], self->box));
@@ -227,8 +172,8 @@ TEST_F(rights, passed_ro_fd_ebadf_for_writes)
 		CHK(mbx_submit(fd, 0, 7, 8, 1, NULL) == -EBADF);
 		CHK(mbx_take(fd, MBX_WAIT_NONBLOCK, 0, &call) == -EBADF);
 		CHK(mbx_complete(fd, 1, id, 0, 0) == -EBADF);
-		CHK(cancel(fd, 1, id, NULL) == -EBADF);
-		CHK(reclaim(fd) == -EBADF);
+		CHK(call_cancel(fd, 1, id, NULL) == -EBADF);
+		CHK(box_reclaim(fd, 0) == -EBADF);
 		/* read access suffices for these */
 		CHK(mbx_stats(fd, &st) == 0);
 		CHK(st.out_pending == 1);
@@ -236,7 +181,7 @@ TEST_F(rights, passed_ro_fd_ebadf_for_writes)
 		CHK(si.state == MBX_STATE_PENDING);
 		CHK(mbx_info(fd, &info) == 0);
 		CHK(info.out_access == MBX_ACCESS_READ);
-		CHK(events(fd, ev, 1) == 0);
+		CHK(events_read(fd, ev, 1) == 0);
 		CHK(mbx_map(fd, PROT_READ | PROT_WRITE, &m) == -EACCES);
 		CHK(mbx_map(fd, PROT_READ, &m) == 0);
 		CHK(mprotect(m.base, m.size, PROT_READ | PROT_WRITE) == -1);
@@ -271,7 +216,7 @@ TEST_F(rights, events_read_on_passed_fd)
 	ASSERT_EQ(0, mbx_acquire(self->box, MBX_WAIT_NONBLOCK, 0, 0, NULL));
 	ASSERT_EQ(0, mbx_submit(self->box, 0, 7, 8, 1, &id));
 	ASSERT_EQ(0, mbx_take(self->box, MBX_WAIT_NONBLOCK, 0, &call));
-	ASSERT_EQ(0, cancel(self->box, 0, id, NULL));
+	ASSERT_EQ(0, call_cancel(self->box, 0, id, NULL));
 	pid = mbx_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -281,10 +226,10 @@ TEST_F(rights, events_read_on_passed_fd)
 		CHK(mbx_drop_to_other() == 0);
 		fd = mbx_recv_fd(self->sv[1]);
 		CHK(fd >= 0);
-		CHK(events(fd, ev, 2) == 1);
+		CHK(events_read(fd, ev, 2) == 1);
 		CHK(ev[0].type == MBX_EVENT_CANCEL);
 		CHK(ev[0].call_id == id);
-		CHK(events(fd, ev, 2) == 0);
+		CHK(events_read(fd, ev, 2) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(0, mbx_send_fd(self->sv[0], self->box));
@@ -297,7 +242,7 @@ TEST_F(rights, events_read_on_ro_fd)
 	struct mbx_event ev[1];
 
 	ASSERT_LE(0, ro);
-	EXPECT_EQ(0, events(ro, ev, 1));
+	EXPECT_EQ(0, events_read(ro, ev, 1));
 	close(ro);
 }
 
@@ -355,8 +300,8 @@ FIXTURE_SETUP(narrow)
 	self->box = mbx_create(self->dev, self->name, 4, 64, variant->mode);
 	ASSERT_LE(0, self->box);
 	if (variant->before_flags)
-		ASSERT_EQ(0, set_mode(self->box, variant->before_flags,
-				      MBX_OTHER_UID, MBX_OTHER_GID, 0));
+		ASSERT_EQ(0, mbx_set(self->box, variant->before_flags,
+				     MBX_OTHER_UID, MBX_OTHER_GID, 0));
 	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
 }
@@ -412,8 +357,8 @@ TEST_F(narrow, open_fd_keeps_rights_new_open_eacces)
 		_exit(0);
 	}
 	ASSERT_EQ(0, mbx_wait_signal(self->to_parent[0]));
-	EXPECT_EQ(0, set_mode(self->box, variant->after_flags, variant->uid,
-			      variant->gid, variant->new_mode));
+	EXPECT_EQ(0, mbx_set(self->box, variant->after_flags, variant->uid,
+			     variant->gid, variant->new_mode));
 	ASSERT_EQ(0, mbx_signal(self->to_child[1]));
 	EXPECT_EQ(0, mbx_reap(pid));
 }
@@ -423,7 +368,7 @@ TEST_F(rights, destroy_by_other_uid_eperm)
 {
 	pid_t pid;
 
-	ASSERT_EQ(0, set_mode(self->box, MBX_SET_MODE, 0, 0, 0666));
+	ASSERT_EQ(0, mbx_set(self->box, MBX_SET_MODE, 0, 0, 0666));
 	pid = mbx_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {

@@ -39,9 +39,8 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
+#include "mbx_helpers.h"
 
-#define MBX_DEV		"/dev/mailbox"
-#define MBX_PROC	"/proc/driver/mailbox"
 #define CGROOT		"/sys/fs/cgroup"
 
 #define NBOXES		4
@@ -91,14 +90,6 @@ struct shared {
 
 static struct shared *sh;
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
-}
-
 /* Record the first failure of any process; the parent reports it. */
 static void fail(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -111,32 +102,6 @@ static void fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sh->why, sizeof(sh->why), fmt, ap);
 	va_end(ap);
-}
-
-static void set_name(__u8 dst[MBX_NAME_MAX], const char *name)
-{
-	memset(dst, 0, MBX_NAME_MAX);
-	memcpy(dst, name, strnlen(name, MBX_NAME_MAX - 1));
-}
-
-static int box_open(int dev, const char *name)
-{
-	struct mbx_open_args a = {
-		.size = sizeof(a),
-		.flags = MBX_OPEN_CLOEXEC,
-		.access = MBX_ACCESS_READ | MBX_ACCESS_WRITE,
-	};
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_OPEN, &a);
-}
-
-static int box_destroy(int dev, const char *name)
-{
-	struct mbx_destroy_args a = { .size = sizeof(a) };
-
-	set_name(a.name, name);
-	return ioctl(dev, MBX_IOC_BOX_DESTROY, &a);
 }
 
 static unsigned long file_ulong(const char *path, const char *key)
@@ -156,18 +121,6 @@ static unsigned long file_ulong(const char *path, const char *key)
 		return strtoul(buf, NULL, 0);
 	p = strstr(buf, key);
 	return p ? strtoul(p + strlen(key), NULL, 0) : -1UL;
-}
-
-static int file_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
 }
 
 /* The payload byte @i of call (who, seq), and of its reply. */
@@ -191,7 +144,7 @@ static int box_attach(struct box *b, int dev, const char *name,
 	struct mbx_info_args info = { .size = sizeof(info) };
 
 	b->index = index;
-	b->fd = box_open(dev, name);
+	b->fd = mbx_open(dev, name, MBX_ACCESS_READ | MBX_ACCESS_WRITE);
 	if (b->fd < 0 || ioctl(b->fd, MBX_IOC_BOX_INFO, &info))
 		return -1;
 	b->reply_off = info.out_reply_off;
@@ -201,12 +154,12 @@ static int box_attach(struct box *b, int dev, const char *name,
 	return b->map == MAP_FAILED ? -1 : 0;
 }
 
-static unsigned char *call_plane(struct box *b, __u32 slot)
+static unsigned char *box_call_plane(struct box *b, __u32 slot)
 {
 	return b->map + (size_t)slot * SLOT_SIZE;
 }
 
-static unsigned char *reply_plane(struct box *b, __u32 slot)
+static unsigned char *box_reply_plane(struct box *b, __u32 slot)
 {
 	return b->map + b->reply_off + (size_t)slot * SLOT_SIZE;
 }
@@ -250,7 +203,7 @@ struct caller {
 /* Write the next call of @c into the slot of @s, which it owns. */
 static void caller_write(struct caller *c, struct mbx_submit_args *s)
 {
-	unsigned char *p = call_plane(c->box, s->slot);
+	unsigned char *p = box_call_plane(c->box, s->slot);
 	struct msg *m = (struct msg *)p;
 	__u64 seq = ++c->seq;
 	__u32 len = sizeof(*m) + (seq * 997) % (SLOT_SIZE - sizeof(*m));
@@ -301,7 +254,7 @@ static int caller_submit(struct caller *c, __u32 slot)
 /* Check the reply to one of c's calls and forget the call. */
 static int caller_check(struct caller *c, const struct mbx_call *r)
 {
-	unsigned char *p = reply_plane(c->box, r->slot);
+	unsigned char *p = box_reply_plane(c->box, r->slot);
 	struct msg *m = (struct msg *)p;
 	unsigned int k;
 	__u32 i;
@@ -343,7 +296,7 @@ static int caller_collect(struct caller *c, __u64 deadline, __u32 *slot)
 {
 	struct mbx_collect_args a = { .size = sizeof(a) };
 	struct pollfd pfd = { .fd = c->box->fd, .events = POLLRDBAND };
-	int ms = (deadline - now_ns()) / 1000000 + 1;
+	int ms = (deadline - mbx_now_ns()) / 1000000 + 1;
 	struct epoll_event ev;
 
 	switch (c->mode) {
@@ -443,7 +396,7 @@ static void caller_run(struct caller *c)
 			return;
 		}
 	}
-	while (!sh->failed && now_ns() < end) {
+	while (!sh->failed && mbx_now_ns() < end) {
 		if (held) {
 			/* A slot collected: the next call goes in it, or not. */
 			held = 0;
@@ -451,7 +404,7 @@ static void caller_run(struct caller *c)
 				if (caller_release(c, slot))
 					return;
 			} else if (c->mode == COLLECT_ANY) {
-				ret = caller_submit_collect(c, now_ns() + NSEC / 10,
+				ret = caller_submit_collect(c, mbx_now_ns() + NSEC / 10,
 							    &slot);
 				if (ret < 0)
 					return;
@@ -465,7 +418,7 @@ static void caller_run(struct caller *c)
 			memset(&a, 0, sizeof(a));
 			a.size = sizeof(a);
 			a.flags = MBX_ACQUIRE_ANY | MBX_WAIT_TIMEOUT;
-			a.timeout_ns = now_ns() + NSEC / 10;
+			a.timeout_ns = mbx_now_ns() + NSEC / 10;
 			if (!ioctl(c->box->fd, MBX_IOC_SLOT_ACQUIRE, &a)) {
 				if (caller_submit(c, a.out_slot))
 					return;
@@ -476,7 +429,7 @@ static void caller_run(struct caller *c)
 			}
 			continue;
 		}
-		ret = caller_collect(c, now_ns() + NSEC / 10, &slot);
+		ret = caller_collect(c, mbx_now_ns() + NSEC / 10, &slot);
 		if (ret < 0)
 			return;
 		held = !ret;
@@ -485,13 +438,13 @@ static void caller_run(struct caller *c)
 		return;
 	/* Time is up: collect what is still in flight, free the slots. */
 	while (!sh->failed && c->inflight) {
-		if (now_ns() > end + DRAIN_NS) {
+		if (mbx_now_ns() > end + DRAIN_NS) {
 			fail("caller %x: %u calls unanswered %llu s after the end",
 			     c->who, c->inflight,
 			     (unsigned long long)(DRAIN_NS / NSEC));
 			return;
 		}
-		ret = caller_collect(c, now_ns() + NSEC / 10, &slot);
+		ret = caller_collect(c, mbx_now_ns() + NSEC / 10, &slot);
 		if (ret < 0 || (!ret && caller_release(c, slot)))
 			return;
 	}
@@ -544,8 +497,8 @@ enum { SERVE_BLOCK, SERVE_CHAIN, SERVE_POLL, SERVE_EPOLL };
 /* Check the call in @call, write its reply; returns its length or -1. */
 static int serve(struct box *b, const struct mbx_call *call)
 {
-	unsigned char *p = call_plane(b, call->slot);
-	unsigned char *r = reply_plane(b, call->slot);
+	unsigned char *p = box_call_plane(b, call->slot);
+	unsigned char *r = box_reply_plane(b, call->slot);
 	struct msg m = *(struct msg *)p;
 	__u32 i;
 
@@ -614,7 +567,7 @@ static void callee_main(struct box *b, unsigned int idx)
 		case SERVE_BLOCK:
 		case SERVE_CHAIN:
 			t.flags = MBX_WAIT_TIMEOUT;
-			t.timeout_ns = now_ns() + NSEC / 10;
+			t.timeout_ns = mbx_now_ns() + NSEC / 10;
 			break;
 		case SERVE_POLL:
 			if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
@@ -737,7 +690,7 @@ FIXTURE_TEARDOWN(stress)
 	for (i = 0; i < NBOXES; i++) {
 		if (self->fds[i] >= 0)
 			close(self->fds[i]);
-		box_destroy(self->dev, self->names[i]);
+		mbx_destroy(self->dev, self->names[i]);
 	}
 	close(self->dev);
 	if (self->cg[0]) {
@@ -831,19 +784,10 @@ static unsigned long memfree(void)
 /* Does /proc/driver/mailbox show a mailbox whose name starts with @prefix? */
 static int proc_shows(const char *prefix)
 {
-	char buf[65536], key[96];
-	ssize_t n, len = 0;
-	int fd = open(MBX_PROC, O_RDONLY | O_CLOEXEC);
+	char key[96];
 
-	if (fd < 0)
-		return -1;
-	while (len < (ssize_t)sizeof(buf) - 1 &&
-	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
 	snprintf(key, sizeof(key), "name=%s", prefix);
-	return !!strstr(buf, key);
+	return mbx_proc_contains(key);
 }
 
 /* Log where each live worker sleeps, for a test that stopped moving. */
@@ -872,9 +816,9 @@ static void dump_workers(struct __test_metadata *_metadata,
 	}
 }
 
-static void spawn(struct __test_metadata *_metadata,
-		  FIXTURE_DATA(stress) *self, unsigned int box, int callee,
-		  unsigned int idx)
+static void stress_spawn(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(stress) *self, unsigned int box, int callee,
+			 unsigned int idx)
 {
 	struct box b;
 	pid_t pid = fork();
@@ -899,7 +843,7 @@ static void spawn(struct __test_metadata *_metadata,
 }
 
 /* Reap one worker; returns 1 if it was a caller. */
-static int reap(FIXTURE_DATA(stress) *self, pid_t pid, int status)
+static int stress_reap(FIXTURE_DATA(stress) *self, pid_t pid, int status)
 {
 	unsigned int i;
 
@@ -961,16 +905,8 @@ TEST_F_TIMEOUT(stress, every_call_answered_once, 3600)
 	free0 = memfree();
 
 	for (b = 0; b < NBOXES; b++) {
-		struct mbx_create_args a = {
-			.size = sizeof(a),
-			.flags = MBX_CREATE_CLOEXEC,
-			.nslots = NSLOTS,
-			.slot_size = SLOT_SIZE,
-			.mode = 0600,
-		};
-
-		set_name(a.name, self->names[b]);
-		self->fds[b] = ioctl(self->dev, MBX_IOC_BOX_CREATE, &a);
+		self->fds[b] = mbx_create(self->dev, self->names[b], NSLOTS,
+					  SLOT_SIZE, 0600);
 		ASSERT_LE(0, self->fds[b]);
 	}
 	peak = memfree();
@@ -979,12 +915,12 @@ TEST_F_TIMEOUT(stress, every_call_answered_once, 3600)
 	       NBOXES * (NCALLERS + NCALLEES), NBOXES, seconds);
 	for (b = 0; b < NBOXES; b++) {
 		for (i = 0; i < NCALLEES; i++)
-			spawn(_metadata, self, b, 1, i);
+			stress_spawn(_metadata, self, b, 1, i);
 		for (i = 0; i < NCALLERS; i++)
-			spawn(_metadata, self, b, 0, i);
+			stress_spawn(_metadata, self, b, 0, i);
 	}
 	/* Every worker is there: the callers' clock starts now. */
-	end = now_ns() + seconds * NSEC;
+	end = mbx_now_ns() + seconds * NSEC;
 	__atomic_store_n(&sh->end, end, __ATOMIC_RELEASE);
 
 	/*
@@ -994,21 +930,21 @@ TEST_F_TIMEOUT(stress, every_call_answered_once, 3600)
 	 */
 	callers = NBOXES * NCALLERS;
 	last = 0;
-	last_ns = now_ns();
+	last_ns = mbx_now_ns();
 	while (callers && !sh->failed) {
 		pid = waitpid(-1, &status, WNOHANG);
 		if (pid > 0) {
-			callers -= reap(self, pid, status);
+			callers -= stress_reap(self, pid, status);
 			continue;
 		}
 		if (calls_made() != last) {
 			last = calls_made();
-			last_ns = now_ns();
-		} else if (now_ns() < end && now_ns() - last_ns > 60 * NSEC) {
+			last_ns = mbx_now_ns();
+		} else if (mbx_now_ns() < end && mbx_now_ns() - last_ns > 60 * NSEC) {
 			dump_workers(_metadata, self);
 			fail("no call made for 60 s");
 		}
-		if (now_ns() > end + DRAIN_NS + 30 * NSEC) {
+		if (mbx_now_ns() > end + DRAIN_NS + 30 * NSEC) {
 			dump_workers(_metadata, self);
 			fail("the callers did not finish");
 		}
@@ -1020,7 +956,7 @@ TEST_F_TIMEOUT(stress, every_call_answered_once, 3600)
 			continue;
 		pid = waitpid(self->w[i].pid, &status, 0);
 		ASSERT_EQ(self->w[i].pid, pid);
-		reap(self, pid, status);
+		stress_reap(self, pid, status);
 	}
 	kill_workers(self);
 	ASSERT_EQ(0, sh->failed) {
@@ -1071,7 +1007,7 @@ TEST_F_TIMEOUT(stress, every_call_answered_once, 3600)
 	for (b = 0; b < NBOXES; b++) {
 		ASSERT_EQ(0, close(self->fds[b]));
 		self->fds[b] = -1;
-		ASSERT_EQ(0, box_destroy(self->dev, self->names[b]));
+		ASSERT_EQ(0, mbx_destroy(self->dev, self->names[b]));
 	}
 	free2 = memfree();
 	TH_LOG("free: %lu KiB at the start, %lu KiB with the mailboxes, %lu KiB before and %lu KiB after they went",

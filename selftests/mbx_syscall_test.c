@@ -29,7 +29,7 @@
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
-#include "mbx_common.h"
+#include "mbx_helpers.h"
 
 MBX_SKIP_WITHOUT_DEVICE
 

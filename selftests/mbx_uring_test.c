@@ -8,8 +8,14 @@
  * a ring torn down with commands waiting lets its mailbox fd go.
  */
 #define _GNU_SOURCE
-#include "../lib/mailbox.c"
-#include "../lib/mailbox-uring.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "mailbox.h"
+#include "mailbox-uring.h"
 
 #include <signal.h>
 #include <stdio.h>
