@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Error paths that the rest of the suite left unreached (make coverage):
- * user memory that faults half way through a struct or an entry, and an
- * event ring that overflowed and was drained to the overflow mark alone.
+ * user memory that faults half way through a struct or an entry, an event
+ * ring that overflowed and was drained to the overflow mark alone, and a
+ * memory cgroup limit reached by the slot headers of a new mailbox
+ * (mbx_limits_test reaches it with the pages).
  *
  * Each fault is set up with two pages: the first read-write, the second
  * read-only (or inaccessible), and the struct or entry placed across the
@@ -15,9 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/mbx.h>
@@ -263,6 +269,124 @@ TEST_F(errpaths, overflow_alone_after_the_ring_is_drained)
 	EXPECT_EQ(0, poll_events(self->fd) & POLLPRI);
 	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_EVENTS_READ, &ea));
 	EXPECT_EQ(0, ea.out_count);
+}
+
+/* ---- memory cgroup ---- */
+
+#define CGROOT	"/sys/fs/cgroup"
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long read_long(const char *path)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+/* A memory cgroup of our own in @path; NULL, or why there is none. */
+static const char *memcg_make(char *path, size_t len)
+{
+	char buf[256] = "";
+	int fd;
+
+	if (geteuid())
+		return "needs root";
+	if (access(CGROOT "/cgroup.controllers", F_OK) &&
+	    mount("none", CGROOT, "cgroup2", 0, NULL))
+		return "no cgroup2 at " CGROOT;
+	fd = open(CGROOT "/cgroup.subtree_control", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	if (fd >= 0)
+		close(fd);
+	if (!strstr(buf, "memory") &&
+	    write_str(CGROOT "/cgroup.subtree_control", "+memory"))
+		return "the memory controller cannot be enabled";
+	snprintf(path, len, CGROOT "/mbx-errpaths.%d", getpid());
+	if (mkdir(path, 0755))
+		return "cannot make a cgroup";
+	return NULL;
+}
+
+/*
+ * In a child: enter @cg, allow @room bytes more than it holds now, and
+ * create a mailbox of @nslots slots of @slot_size; exits with the errno
+ * (0: created).  The stack it uses is written before it enters, so that
+ * its copy-on-write faults are not charged to the small limit.
+ */
+static int create_in_memcg(int dev, const char *cg, unsigned long room,
+			   __u32 nslots, __u32 slot_size)
+{
+	struct mbx_create_args c = { .size = sizeof(c), .nslots = nslots,
+				     .slot_size = slot_size, .mode = 0600 };
+	char path[256], val[32];
+	volatile char warm[32 << 10];
+	int status, err;
+	long cur;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid) {
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+			return -1;
+		return WEXITSTATUS(status);
+	}
+	memset((char *)warm, 1, sizeof(warm));
+	snprintf((char *)c.name, sizeof(c.name), "errpaths.cg.%d", getpid());
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(val, sizeof(val), "%d", getpid());
+	if (write_str(path, val))
+		_exit(255);
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	cur = read_long(path);
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	snprintf(val, sizeof(val), "%lu", cur + room);
+	if (cur < 0 || write_str(path, val))
+		_exit(255);
+	err = ioctl(dev, MBX_IOC_BOX_CREATE, &c) < 0 ? errno : 0;
+	write_str(path, "max");
+	_exit(err);
+}
+
+/*
+ * A new mailbox's page array, then its pages, then its slot headers are
+ * charged to the creator's memory cgroup: a limit that the pages fit in
+ * and the headers do not is ENOMEM (never the OOM killer, which would
+ * fail the run).
+ */
+TEST_F(errpaths, memcg_limit_reached_by_the_slot_headers)
+{
+	struct mbx_api_args api = { .size = sizeof(api), .api = MBX_API_VERSION };
+	char cg[128];
+	const char *why;
+
+	ASSERT_EQ(0, ioctl(self->dev, MBX_IOC_API, &api));
+	if (api.out_max_slots < 65536)
+		SKIP(return, "max_slots is %u, below 65536", api.out_max_slots);
+	why = memcg_make(cg, sizeof(cg));
+	if (why)
+		SKIP(return, "%s", why);
+	/* 65536 slots of 64 bytes: 8 MiB of pages, about 17 MiB of headers */
+	EXPECT_EQ(ENOMEM, create_in_memcg(self->dev, cg, 12 << 20, 65536, 64));
+	EXPECT_EQ(0, rmdir(cg));
 }
 
 TEST_HARNESS_MAIN
