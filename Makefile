@@ -15,7 +15,9 @@
 #   make vm-shell         a root shell in QEMU, module loaded (KERNEL=6.12)
 #   make bench            mailbox-bench in QEMU on each kernel
 #   make stress           the stress test for STRESS_SECONDS (600) per kernel
-#   make fuzz             the fuzzer for FUZZ_OPS (1,000,000) per kernel
+#   make fuzz             the fuzzers for FUZZ_OPS (1,000,000) per kernel
+#   make coverage         line and branch coverage of kmod/ after the suite on
+#                         the debug kernel: a table, and build/coverage/html
 #   make install-headers  the uAPI header into $(DESTDIR)$(PREFIX)/include/linux
 #   make install          the module, library, headers, mailboxctl, man pages,
 #                         udev rule (DESTDIR, PREFIX, LIBDIR, MANDIR, ...:
@@ -102,6 +104,15 @@ check-debug:
 	$(Q)$(MAKE) -j$(NPROC) all
 	$(Q)$(VM)/debug-kernel.sh check
 
+# The suite on the debug kernel with the module built for gcov, then the
+# per-file line and branch coverage of kmod/ (tools/vm/coverage.sh; TESTS
+# narrows it).  Figures: Documentation/userspace-api/mbx-testing.rst.
+coverage: export MBX_VM_TESTS = $(TESTS)
+coverage:
+	$(Q)$(VM)/deps.sh vm
+	$(Q)$(MAKE) -j$(NPROC) all
+	$(Q)$(VM)/coverage.sh
+
 # The benchmark in the VM on each kernel (KERNELS narrows it; BENCH_ARGS
 # replaces the arguments). Figures: Documentation/userspace-api/mbx-bench.rst.
 BENCH_ARGS ?= --all --repeat 3 --iters 10000 --detail
@@ -129,7 +140,8 @@ stress fuzz:
 				"MBX_STRESS_SECONDS=$(STRESS_SECONDS) /selftests/mbx_stress_test"; \
 		else \
 			MBX_VM_TIMEOUT=7200 $(VM)/vm.sh exec $$k \
-				"MBX_FUZZ_OPS=$(FUZZ_OPS) $(if $(FUZZ_SEED),MBX_FUZZ_SEED=$(FUZZ_SEED)) /selftests/mbx_fuzz_test"; \
+				"export MBX_FUZZ_OPS=$(FUZZ_OPS) $(if $(FUZZ_SEED),MBX_FUZZ_SEED=$(FUZZ_SEED)); \
+				/selftests/mbx_fuzz_test && /selftests/mbx_statefuzz_test"; \
 		fi; \
 	done
 
@@ -149,4 +161,4 @@ help:
 	@sed -n '3,/^$$/s/^# \{0,1\}//p' $(top)/Makefile
 
 .PHONY: all deps modules userspace $(SUBDIRS) check run vm-shell bench stress fuzz \
-	check-debug install-headers clean help
+	check-debug coverage install-headers clean help

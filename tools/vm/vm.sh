@@ -49,12 +49,22 @@
 #   MBX_VM_OVERLAY   a directory copied over the VM's root before the
 #                    tree's programs (tools/pkg/check.sh: packages unpacked,
 #                    a module built by dkms)
+#   MBX_VM_GCOV=1    the module built with GCOV_PROFILE (a kernel with
+#                    CONFIG_GCOV_KERNEL: the debug kernel), in
+#                    build/kmod/<kver>-gcov; after rmmod the VM sends its
+#                    .gcda files back (below).  Runs in build/vm/<kver>-gcov
+#
+# Files out of the VM: whatever /tmp/mbx-vm-out holds at power-off (with
+# MBX_VM_GCOV, /sys/kernel/debug/gcov's .gcda files, in gcov/) goes over a
+# third serial port, ttyS2, as a base64 tar; it is unpacked into the run
+# directory's out/.
 #   MBX_RUN_VM=1     demo: use the VM even on a host that can load modules
 #   V=1              stream the VM's TAP output, show build commands
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FAULT=${MBX_VM_FAULT:-}
+GCOV=${MBX_VM_GCOV:-}
 TIMEOUT=${MBX_VM_TIMEOUT:-600}
 
 # Software emulation (no KVM here).  One host thread runs both vCPUs in turn
@@ -107,12 +117,13 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # (KERNELS=, V=) into Kbuild.
 kbuild() {
 	local kdir=$1 dir=$2 log=$2.log
+	shift 2
 	msg "  KMOD    ${dir#"$BUILD"/}"
 	if verbose; then
 		env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
-			make -C "$kdir" M="$dir" W=1 KCFLAGS=-Werror V=1 modules
+			make -C "$kdir" M="$dir" W=1 KCFLAGS=-Werror V=1 "$@" modules
 	elif ! env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
-			make -s -C "$kdir" M="$dir" W=1 KCFLAGS=-Werror modules >"$log" 2>&1; then
+			make -s -C "$kdir" M="$dir" W=1 KCFLAGS=-Werror "$@" modules >"$log" 2>&1; then
 		cat "$log" >&2
 		return 1
 	fi
@@ -121,15 +132,18 @@ kbuild() {
 # Build the module (and, for the runner's tests, runner_fault) against
 # KVER's headers, in build/kmod/<kver>/: M= builds in the source directory,
 # so each kernel gets its own copy of the sources.
+kmod_dir() { echo "$BUILD/kmod/$1${GCOV:+-gcov}"; }
+
 build_modules() {
-	local kver=$1 out=$BUILD/kmod/$1
+	local kver=$1 out
+	out=$(kmod_dir "$kver")
 	mkdir -p "$out/mbx" "$out/runner_fault"
 	# sources only: kmod/ also holds the objects of the host build
 	(cd "$TOP" && find Kbuild VERSION kmod include -type f \
 		\( -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name VERSION \) \
 		! -name '*.mod.c' -print0 | tar --null -cf - -T -) |
 		tar -xf - -C "$out/mbx"
-	kbuild "$(kernel_kdir "$kver")" "$out/mbx" || return 1
+	kbuild "$(kernel_kdir "$kver")" "$out/mbx" ${GCOV:+MBX_GCOV=y} || return 1
 	if [[ -n $FAULT ]]; then
 		cp -p "$TOP/selftests/runner/Kbuild" "$TOP/selftests/runner/runner_fault.c" \
 			"$out/runner_fault/"
@@ -245,7 +259,8 @@ copy_modules() {
 
 # make_initramfs RUNDIR KVER MODE [CMD]
 make_initramfs() {
-	local run=$1 kver=$2 mode=$3 cmd=${4:-} root=$1/root mods=$BUILD/kmod/$2
+	local run=$1 kver=$2 mode=$3 cmd=${4:-} root=$1/root mods
+	mods=$(kmod_dir "$kver")
 	[[ -d $BUILD/selftests ]] || die "selftests not built: run 'make' first"
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/lib,etc,lib/modules,selftests,root,tmp,proc,sys,dev,run}
@@ -271,6 +286,7 @@ make_initramfs() {
 		echo "MBX_FAULT=$FAULT"
 		echo "MBX_KVER=$kver"
 		echo "MBX_NET=${NET:+1}"
+		echo "MBX_GCOV=${GCOV:+1}"
 	} >"$root/etc/mbx-vm.conf"
 	printf '%s\n' "$cmd" >"$root/etc/mbx-vm.cmd"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$run/initramfs.cpio"
@@ -307,9 +323,10 @@ follow() {
 # files.  Returns QEMU's status (124: timed out).
 boot_batch() {
 	local kver=$1 run=$2 pid rc=0
-	rm -f "$run/console.log" "$run/tap.log"
+	rm -rf "$run/console.log" "$run/tap.log" "$run/files.log" "$run/out"
 	: >"$run/tap.log"
-	qemu "$kver" "$run" "file:$run/console.log" "file:$run/tap.log" </dev/null &
+	qemu "$kver" "$run" "file:$run/console.log" "file:$run/tap.log" \
+		"file:$run/files.log" </dev/null &
 	pid=$!
 	case $3 in
 	stream)
@@ -324,6 +341,11 @@ boot_batch() {
 	wait "$pid" || rc=$?
 	tr -d '\r' <"$run/tap.log" >"$run/tap.txt"
 	tr -d '\r' <"$run/console.log" >"$run/console.txt" 2>/dev/null || : >"$run/console.txt"
+	if [[ -s $run/files.log ]]; then
+		mkdir -p "$run/out"
+		tr -d '\r' <"$run/files.log" | base64 -d | tar -xf - -C "$run/out" ||
+			msg "vm.sh: the files the VM sent are damaged ($run/files.log)"
+	fi
 	return "$rc"
 }
 
@@ -369,7 +391,7 @@ unlock_kernel() {
 }
 
 run_dir() {
-	local d=$BUILD/vm/$1${FAULT:+-fault-$FAULT}
+	local d=$BUILD/vm/$1${FAULT:+-fault-$FAULT}${GCOV:+-gcov}
 	mkdir -p "$d"
 	echo "$d"
 }
