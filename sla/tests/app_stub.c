@@ -8,14 +8,16 @@
  *   sla-app  SLA_APP_SLA_LIST (at most -l entries per answer, so that
  *            the server's paging is used), SLA_APP_SLA_PUT (CREATE and
  *            REPLACE; a host named stub/refused gets -EINVAL, a host
- *            under stub/slow is answered after -s seconds), SLA_APP_SLA_
+ *            under stub/slow is answered after -s seconds, and after
+ *            stub/pause the stub takes no call of sla-app for -p
+ *            seconds), SLA_APP_SLA_
  *            DELETE, SLA_APP_THROTTLES (a host with cap_iops is throttled
  *            to it), SLA_APP_STATUS (every host with an SLA, on 252:0)
  *   sla-db   SLA_DB_SERIES (made-up values, a function of the window's
  *            end time only, so that two answers agree on a window), SLA_DB_
  *            DECISIONS (one decision per SLA put or deleted), SLA_DB_PING
  *
- *   sla-app-stub [-l PER_ANSWER] [-s SLOW_SECONDS] [-t SECONDS]
+ *   sla-app-stub [-l PER_ANSWER] [-s SLOW_S] [-p PAUSE_S] [-t SECONDS]
  *
  * It exits after -t seconds (default 600) or on SIGTERM, destroying the
  * three mailboxes.
@@ -45,7 +47,8 @@ static int nslas;
 static struct sla_decision dec[MAX_DEC];
 static int ndec;
 static unsigned int per_answer = 1000;
-static int slow_s = 15;
+static int slow_s = 15, pause_s = 5;
+static int64_t paused_until;
 static volatile sig_atomic_t stop;
 static int64_t started_ns;
 
@@ -168,6 +171,9 @@ static int serve_app(const struct mbx_call *c, const void *in, void *plane,
 		}
 		if (!strncmp(p->sla.host, "stub/slow", 9))
 			*hold = true;
+		if (!strcmp(p->sla.host, "stub/pause"))
+			paused_until = ns(CLOCK_MONOTONIC) +
+				       pause_s * 1000000000LL;
 		s = find(p->sla.host);
 		if (s && (p->req.flags & SLA_PUT_CREATE)) {
 			snprintf(rep->msg, sizeof(rep->msg), "exists");
@@ -356,9 +362,10 @@ static int serve_db(const struct mbx_call *c, const void *in, void *plane,
 static void serve(struct mailbox *mb, bool app)
 {
 	struct mbx_call c;
-	int err;
+	int err = -EAGAIN;
 
-	while (!(err = mailbox_take(mb, MBX_WAIT_NONBLOCK, 0, &c))) {
+	while (!(app && ns(CLOCK_MONOTONIC) < paused_until) &&
+	       !(err = mailbox_take(mb, MBX_WAIT_NONBLOCK, 0, &c))) {
 		void *plane = mailbox_reply_plane(mb, c.slot);
 		uint32_t len = 0;
 		bool hold = false;
@@ -369,18 +376,18 @@ static void serve(struct mailbox *mb, bool app)
 			   serve_db(&c, mailbox_call_plane(mb, c.slot), plane,
 				    &len);
 		if (hold) {
-			for (int i = 0; i < MAX_HELD; i++)
-				if (!held[i].when) {
-					held[i] = (struct held){ c,
-						ns(CLOCK_MONOTONIC) +
-						slow_s * 1000000000LL,
-						len, st };
-					hold = false;
-					break;
-				}
+			int i;
+
+			for (i = 0; i < MAX_HELD && held[i].when; i++)
+				;
+			if (i < MAX_HELD) {
+				/* answered later: the call stays TAKEN */
+				held[i] = (struct held){ c,
+					ns(CLOCK_MONOTONIC) +
+					slow_s * 1000000000LL, len, st };
+				continue;
+			}
 		}
-		if (hold)
-			continue;	/* no room: answered never (a hung call) */
 		err = mailbox_complete(mb, &c, st, len);
 		if (err && err != -ECANCELED)
 			fprintf(stderr, "sla-app-stub: complete: %s\n",
@@ -410,7 +417,7 @@ int main(int argc, char **argv)
 	int opt, secs = 600;
 	int64_t end;
 
-	while ((opt = getopt(argc, argv, "l:s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:s:p:t:")) != -1) {
 		switch (opt) {
 		case 'l':
 			per_answer = atoi(optarg);
@@ -418,12 +425,15 @@ int main(int argc, char **argv)
 		case 's':
 			slow_s = atoi(optarg);
 			break;
+		case 'p':
+			pause_s = atoi(optarg);
+			break;
 		case 't':
 			secs = atoi(optarg);
 			break;
 		default:
 			fprintf(stderr,
-				"usage: sla-app-stub [-l PER_ANSWER] [-s SLOW_SECONDS] [-t SECONDS]\n");
+				"usage: sla-app-stub [-l PER_ANSWER] [-s SLOW_S] [-p PAUSE_S] [-t SECONDS]\n");
 			return 2;
 		}
 	}
@@ -441,7 +451,9 @@ int main(int argc, char **argv)
 	end = ns(CLOCK_MONOTONIC) + secs * 1000000000LL;
 	while (!stop && ns(CLOCK_MONOTONIC) < end) {
 		struct pollfd p[2] = {
-			{ .fd = mailbox_fd(&app), .events = MAILBOX_READY_CALL },
+			{ .fd = mailbox_fd(&app),
+			  .events = ns(CLOCK_MONOTONIC) < paused_until ? 0 :
+				    MAILBOX_READY_CALL },
 			{ .fd = mailbox_fd(&db), .events = MAILBOX_READY_CALL },
 		};
 		int64_t now;
