@@ -50,3 +50,11 @@ $(O)/tests/sla-app-stub: $(O)/tests/app_stub.o | as-libmailbox
 $(O)/tests/app_stub.o: CFLAGS += $(AS_CFLAGS)
 
 .PHONY: as-libmailbox
+
+# sla-appserver in a VM against its stand-in, the REST API from the host,
+# then the page in Chromium (boots a VM: run `make` at the top first).
+APP_KERNEL ?= 6.12
+check-appserver: all
+	$(Q)tests/appserver_test.sh $(APP_KERNEL)
+
+.PHONY: check-appserver

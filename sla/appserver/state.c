@@ -407,6 +407,16 @@ int64_t state_tick(int64_t now)
 	struct sla_req r;
 
 	sla_req_init(&r, 0);
+	if (!st.boxes[BOX_APP].open) {
+		const char *e = strerror(-st.boxes[BOX_APP].open_err);
+
+		part_err(&st.status_part, "mailbox %s: %s", SLA_MB_APP, e);
+		part_err(&st.throttles_part, "mailbox %s: %s", SLA_MB_APP, e);
+		part_err(&st.slas_part, "mailbox %s: %s", SLA_MB_APP, e);
+	}
+	if (!st.boxes[BOX_DB].open)
+		part_err(&st.decisions_part, "mailbox %s: %s", SLA_MB_DB,
+			 strerror(-st.boxes[BOX_DB].open_err));
 	if (st.boxes[BOX_APP].open) {
 		if (due(&st.status_part, now))
 			ask(&st.status_part, BOX_APP, SLA_APP_STATUS, &r,

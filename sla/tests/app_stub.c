@@ -393,7 +393,7 @@ static void serve(struct mailbox *mb, bool app)
 			fprintf(stderr, "sla-app-stub: complete: %s\n",
 				strerror(-err));
 	}
-	if (err != -EAGAIN)
+	if (err && err != -EAGAIN)
 		fprintf(stderr, "sla-app-stub: take: %s\n", strerror(-err));
 }
 

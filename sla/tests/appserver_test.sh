@@ -47,7 +47,8 @@ base=http://127.0.0.1:$port
 # 4 s, 5 s of pause after stub/pause), the server (2 s for a REST call,
 # the page's data every 500 ms, charts of 60 s in 60 points), until the
 # host asks for /test-done.
-vmcmd='sla-app-stub -l 2 -s 4 -p 5 -t 500 2>/tmp/stub.log & stub=$!
+vmcmd=': >/tmp/as.log
+sla-app-stub -l 2 -s 4 -p 5 -t 500 2>/tmp/stub.log & stub=$!
 sla-appserver -a 0.0.0.0 -p 8080 -t 2000 -r 500 -H 60 -n 60 -v 2>/tmp/as.log & as=$!
 i=0
 while ! grep -q "GET /test-done" /tmp/as.log && [ $i -lt 4000 ]; do sleep 0.1; i=$((i + 1)); done
