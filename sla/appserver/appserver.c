@@ -667,6 +667,20 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * The URL as libmicrohttpd decodes it, but a %00 is left as it is: decoded,
+ * it would cut the path short ("sla/gold%00x" read as "sla/gold"); kept,
+ * its '%' makes the name invalid.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	if (strstr(s, "%00"))
+		return strlen(s);
+	return MHD_http_unescape(s);
+}
+
 /* ---- main ---- */
 
 static void usage(FILE *f)
@@ -807,6 +821,7 @@ int main(int argc, char **argv)
 			     0, NULL, NULL, handle, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+			     MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT,

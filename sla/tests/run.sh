@@ -50,6 +50,7 @@ run() { # run NAME SECONDS COMMAND...
 run gateway 120 "$here/gateway_test.sh" "$build"
 run db 120 "$build/tests/db_test"
 run slajson 60 "$build/tests/slajson_test"
+run appserver 60 "$here/appserver_host_test.sh" "$build"
 
 echo "1..$n"
 echo "$pass passed, $fail failed"
