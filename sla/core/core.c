@@ -286,7 +286,7 @@ static void throttle(struct host *h, uint64_t riops, const char *action,
 				ret = mailbox_cancel(&mb_mon, &p->c);
 				decision_init(&d, h, "withdraw", &h->limits, reason);
 				d.call_id = p->c.call_id;
-				if (ret == 0) {
+				if (ret >= 0) {
 					st.throttles_withdrawn++;
 					record(&d);
 					h->pending = NULL;	/* its -ECANCELED reply is dropped */
@@ -525,13 +525,8 @@ static void enforce_bounds(void)
 		} else if (h->pending && !h->pending->adopted &&
 			   h->limits.riops != SLA_LIMIT_MAX && h->has_sla &&
 			   h->limits.riops >= floor_of(h)) {
-			const struct throttle_call *tc =
-				mailbox_call_plane(&mb_mon, h->pending->c.slot);
-
-			/* the call plane is ours while we hold it only: look at the
-			 * copy of the action kept in the pend */
+			/* a raise asked for and not needed any more */
 			if (h->pending->raise) {
-				(void)tc;
 				snprintf(why, sizeof(why), "its floor is %.0f IOPS again: no raise",
 					 h->sla.iops_floor);
 				throttle(h, h->limits.riops, "withdraw", why);
@@ -617,13 +612,14 @@ static void on_throttle_reply(struct pend *p, const struct mbx_call *r)
 	const struct sla_throttle *t = (const void *)(rep + 1);
 	struct host *h;
 
+	for (int i = 0; i < nhosts; i++)
+		if (hosts[i].pending == p)
+			hosts[i].pending = NULL;
 	if (r->status == -ECANCELED)
 		return;		/* withdrawn, recorded then */
 	h = host_get(tc->m.t.host, 1);
 	if (!h)
 		return;
-	if (h->pending == p)
-		h->pending = NULL;
 	if (!h->device[0])
 		memcpy(h->device, tc->m.t.device, SLA_DEV_MAX);
 	if (r->status == 0 && r->len >= sizeof(*rep) + sizeof(*t)) {
