@@ -45,7 +45,7 @@ NPROC := $(shell nproc)
 KERNEL ?= 6.12
 # KERNELS: empty runs tools/vm/lib.sh's DEFAULT_KERNELS
 
-SUBDIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,lib tools examples selftests)))
+SUBDIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,lib tools examples selftests sla)))
 
 ifeq ($(V),1)
 Q :=

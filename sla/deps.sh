@@ -7,7 +7,8 @@
 set -euo pipefail
 
 pkgs=(pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev
-      libcurl4-openssl-dev curl jq iproute2)
+      libcurl4-openssl-dev curl jq iproute2
+      fio sqlite3)	# the VM scenario's workloads and its database checks
 
 installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'

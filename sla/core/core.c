@@ -76,7 +76,6 @@ struct host {
 	struct sla_limits limits;	/* in force (read back) */
 	double base_iops;		/* its rate before the first throttle */
 	struct pend *pending;		/* a throttle call not answered yet */
-	int64_t last_relax_ns;
 };
 
 struct pend {
@@ -107,6 +106,7 @@ static int round_no, round_windows_left, collect_out;
 static int64_t next_tick;
 static struct sla_core_status st;
 static int relax_need = SAFE_TO_RELAX;
+static int64_t last_relax_ns;	/* the last relax or lift */
 static int dry_run;
 
 static void on_signal(int sig)
@@ -369,7 +369,7 @@ static void evaluate(void)
 				sla_log("VIOLATION %s: latency %.1f ms over its %.1f ms ceiling",
 					h->name, h->w.lat_mean_us / 1000, c / 1000);
 				/* violated soon after a relax: relax more slowly */
-				if (now - h->last_relax_ns < 6 * interval_ns && relax_need < 24)
+				if (last_relax_ns && now - last_relax_ns < 12 * interval_ns && relax_need < 24)
 					relax_need *= 2;
 			}
 			h->violations++;
@@ -478,13 +478,15 @@ static void evaluate(void)
 				uint64_t cur = v->limits.riops;
 				uint64_t cap = v->has_sla ? v->sla.cap_iops : SLA_LIMIT_MAX;
 				int idle = v->w_round == round_no && v->w.riops < 0.5 * cur;
-				uint64_t to = idle || 2 * cur >= v->base_iops ? cap : 2 * cur;
+				/* its rate before the throttle: unknown after a restart */
+				int enough = v->base_iops > 0 && 2 * cur >= v->base_iops;
+				uint64_t to = idle || enough ? cap : 2 * cur;
 
 				snprintf(why, sizeof(why), "%s safe (%.1f ms) for %d intervals%s",
 					 g->name, g->w.lat_mean_us / 1000, relax_need,
 					 idle ? ", demand gone" : "");
 				throttle(v, to, to == SLA_LIMIT_MAX ? "lift" : "relax", why);
-				v->last_relax_ns = now;
+				last_relax_ns = now;
 				if (to == SLA_LIMIT_MAX)
 					relax_need = SAFE_TO_RELAX;
 				for (int k = 0; k < nhosts; k++)
@@ -747,6 +749,8 @@ static void collect_adopted(void)
 		if (ret == -EAGAIN)
 			continue;
 		if (ret == 0) {
+			sla_log("adopted call %llu (opcode 0x%x) of a previous run: answered %d",
+				(unsigned long long)r.call_id, r.opcode, r.status);
 			on_reply(p, &r);
 			mailbox_release(p->mb, r.slot);
 		} else {
@@ -1307,7 +1311,7 @@ int main(int argc, char **argv)
 	sla_write_pidfile(pidfile);
 
 	next_tick = sla_mono_ns();
-	while (!sig_stop || draining) {
+	for (;;) {
 		struct pollfd fds[3] = {
 			{ .fd = mailbox_fd(&mb_app), .events = taking ? POLLIN : 0 },
 			{ .fd = mailbox_fd(&mb_db), .events = MAILBOX_READY_REPLY },

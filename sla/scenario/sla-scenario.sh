@@ -18,12 +18,12 @@
 # report.
 #
 #   SLA_KILLS    sla-core kills (default 5)
-#   SLA_BATCH_S  seconds of batch load (default 36)
+#   SLA_BATCH_S  seconds of batch load (default 26 + 2 * SLA_KILLS)
 #   SLA_OUT      where the logs and the database go (default /tmp/sla)
 set -u
 
 KILLS=${SLA_KILLS:-5}
-BATCH_S=${SLA_BATCH_S:-36}
+BATCH_S=${SLA_BATCH_S:-$((26 + 2 * KILLS))}
 OUT=${SLA_OUT:-/tmp/sla}
 CG=/sys/fs/cgroup
 DB=$OUT/sla.db
