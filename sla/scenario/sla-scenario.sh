@@ -103,6 +103,12 @@ start_fio() { # start_fio NAME CGROUP SECONDS ARGS...
 }
 
 # ---- the SLA server ----
+# with SLA_APP_PORT (make run), the application server too, when built
+set --
+if [ -n "${SLA_APP_PORT:-}" ] && command -v sla-appserver >/dev/null; then
+	set -- -p "sla-appserver=exec sla-appserver -a 0.0.0.0 -p $SLA_APP_PORT"
+	log "web page: http://127.0.0.1:$SLA_APP_PORT/ on the host (forwarded)"
+fi
 sla-supervisor -s 5000 -P $OUT/supervisor.pid \
 	-p "sla-dbm@sla-db=exec sla-dbm -d $DB -j 3 -P $OUT/dbm.pid" \
 	-p "sla-monitor@sla-mon=exec sla-monitor -g gw0=http://127.0.0.1:8081 \
@@ -110,7 +116,7 @@ sla-supervisor -s 5000 -P $OUT/supervisor.pid \
 		-g garbage=http://127.0.0.1:8084 -t 500 -c 300 -j 2 \
 		-l sla/gold=$OUT/gold.json -J $OUT/monitor.journal -P $OUT/monitor.pid" \
 	-p "sla-core@sla-app=exec sla-core -s /run/sla -P $OUT/core.pid" \
-	2>$OUT/server.log &
+	"$@" 2>$OUT/server.log &
 SUP=$!
 i=0
 while ! sla-ctl status >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
@@ -129,6 +135,21 @@ case $out in
 *"already"*) ok "a second SLA for one host is refused with --create" ;;
 *) notok "a second SLA for one host is refused with --create (got: $out)" ;;
 esac
+
+# SLA_VIEW=1 (make run): a line of the state every 3 s, from sla-core
+if [ "${SLA_VIEW:-0}" = 1 ]; then
+	(
+		while [ ! -e $OUT/stop-calls ]; do
+			sla-ctl status 2>/dev/null | awk -v t="$(date +%T)" '
+				/^core/ { split($0, a, " "); core = a[2] " " a[3] " " a[5] }
+				/^host/ { f = ""; for (i = 6; i <= NF; i++) f = f " " $i
+					  sub(/lat_mean_us=/, "", $4); sub(/riops=/, "", $5)
+					  h = h sprintf("  %s %.1f ms %s IOPS%s |", $2, $4 / 1000, $5, f) }
+				END { print "# view " t ":" h " " core }'
+			sleep 3
+		done
+	) &
+fi
 
 start_fio gold sla/gold $GOLD_S --iodepth=1 --rate_iops=40 \
 	--status-interval=1 --output-format=json+

@@ -8,13 +8,22 @@
 # "sla:KVER".
 #
 #   sla-check.sh KERNEL [KILLS]     KILLS: sla-core kills (default 5)
+#   sla-check.sh --run KERNEL       `make run`: the same, its output as it
+#                                   comes, a line of state every 3 s, and
+#                                   the web page (sla-appserver, when built)
+#                                   on the host's 127.0.0.1:SLA_PORT (8080)
 #
 # Run `make` first (it builds sla/).  MBX_SLA_KEEP=DIR copies the scenario's
 # logs and database out of the VM's console output into DIR.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-name=$1
+run=
+if [[ ${1:-} == --run ]]; then
+	run=1
+	shift
+fi
+name=${1:?usage: sla-check.sh [--run] KERNEL [KILLS]}
 kills=${2:-5}
 kver=$(resolve_kernel "$name") || exit 1
 sla=$TOP/sla/build
@@ -32,6 +41,18 @@ t0=$EPOCHREALTIME
 progs="$sla/sla-gateway $sla/sla-dbm $sla/sla-monitor $sla/sla-core"
 progs+=" $sla/sla-supervisor $sla/sla-ctl $(command -v fio) $(command -v sqlite3)"
 progs+=" $TOP/sla/scenario/sla-scenario.sh"
+# the application server and its terminal view, once they are built
+for p in sla-appserver sla-top; do
+	[[ ! -x $sla/$p ]] || progs+=" $sla/$p"
+done
+if [[ -n $run ]]; then
+	port=${SLA_PORT:-8080}
+	msg "  SLA     the scenario in the VM ($kver): about 2 minutes"
+	MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-300} MBX_VM_MODULES="configfs null_blk" \
+		MBX_VM_NET=$port MBX_VM_PROGRAMS=$progs EXEC_LABEL="SLA scenario" \
+		exec "$VMDIR/vm.sh" exec "$kver" \
+		"SLA_VIEW=1 SLA_APP_PORT=8080 SLA_KILLS=$kills sh /usr/bin/sla-scenario.sh"
+fi
 MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-300} MBX_VM_MODULES="configfs null_blk" \
 	MBX_VM_PROGRAMS=$progs EXEC_LABEL="SLA scenario, $kills sla-core kills" \
 	"$VMDIR/vm.sh" exec "$kver" \
