@@ -46,7 +46,6 @@
 #define SAFE_FRACTION	0.6		/* under this share of the ceiling: safe */
 #define VIOLATIONS_TO_ACT 2		/* consecutive evaluations over */
 #define SAFE_TO_RELAX	3		/* consecutive evaluations safe */
-#define SETTLE_ROUNDS	2		/* after a throttle, wait this long */
 
 /* What sla-core keeps after struct sla_mon_throttle in the call plane. */
 struct throttle_ctx {
@@ -827,6 +826,8 @@ static void adopt_throttles_unrecorded(void)
 		if (mailbox_collect(&mb_db, &p->c, MBX_WAIT_TIMEOUT,
 				    mailbox_deadline(3000000000ULL), &r) < 0)
 			continue;
+		sla_log("adopted call %llu (opcode 0x%x) of a previous run: answered %d",
+			(unsigned long long)r.call_id, r.opcode, r.status);
 		on_reply(p, &r);
 		mailbox_release(&mb_db, r.slot);
 		p->used = 0;

@@ -188,11 +188,36 @@ fi
 ) &
 
 # ---- sla-core killed ----
+# The first kill with a call of sla-core pending in "sla-mon" (the monitor
+# stopped meanwhile): its next run must adopt it.  The second while it
+# holds an "sla-app" call waiting for the database (sla-dbm stopped): the
+# kernel must deliver that call again, and the caller get one answer.
 k=0 restarted=0
 while [ $k -lt $KILLS ]; do
 	sleep 1.5
 	pid=$(cat $OUT/core.pid 2>/dev/null)
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || continue
+	[ -n "$pid" ] || continue
+	case $k in
+	0)
+		mpid=$(cat $OUT/monitor.pid)
+		kill -STOP "$mpid"
+		sleep 1.2
+		kill -9 "$pid"
+		kill -CONT "$mpid"
+		;;
+	1)
+		dpid=$(cat $OUT/dbm.pid)
+		kill -STOP "$dpid"
+		( sla-ctl sla-put --replace sla/batch iops_floor=21 priority=1 >/dev/null 2>$OUT/put.err
+		  echo $? >$OUT/put.rc ) &
+		sleep 0.5
+		kill -9 "$pid"
+		kill -CONT "$dpid"
+		;;
+	*)
+		kill -9 "$pid" 2>/dev/null || continue
+		;;
+	esac
 	k=$((k + 1))
 	i=0
 	while [ $i -lt 100 ]; do
@@ -204,6 +229,15 @@ while [ $k -lt $KILLS ]; do
 	[ -n "$new" ] && [ "$new" != "$pid" ] && restarted=$((restarted + 1))
 done
 check "sla-core killed $KILLS times, restarted each time ($restarted)" [ "$restarted" = "$KILLS" ]
+i=0
+while [ ! -s $OUT/put.rc ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "the SLA change sla-core held when killed was answered once, and succeeded" \
+	[ "$(cat $OUT/put.rc 2>/dev/null)" = 0 ]
+check "sla-app: the kernel delivered that call again ($(sla-ctl stats | sed -n 's/^sla-app .*redelivered=\([0-9]*\).*/\1/p') redelivered)" \
+	[ "$(sla-ctl stats | sed -n 's/^sla-app .*redelivered=\([0-9]*\).*/\1/p')" -ge 1 ]
+f=$(q "SELECT iops_floor FROM slas WHERE host='sla/batch';")
+check "database: that SLA change is stored (iops_floor $f)" [ "${f%.0}" = 21 ]
+sla-ctl sla-put --replace sla/batch iops_floor=20 priority=1 >/dev/null
 
 # ---- staged upgrade ----
 sleep 1
