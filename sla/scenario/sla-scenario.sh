@@ -144,7 +144,8 @@ if [ "${SLA_VIEW:-0}" = 1 ]; then
 				/^core/ { split($0, a, " "); core = a[2] " " a[3] " " a[5] }
 				/^host/ { f = ""; for (i = 6; i <= NF; i++) f = f " " $i
 					  sub(/lat_mean_us=/, "", $4); sub(/riops=/, "", $5)
-					  h = h sprintf("  %s %.1f ms %s IOPS%s |", $2, $4 / 1000, $5, f) }
+					  l = $4 > 0 ? sprintf(" %.1f ms", $4 / 1000) : ""
+					  h = h sprintf("  %s%s %s IOPS%s |", $2, l, $5, f) }
 				END { print "# view " t ":" h " " core }'
 			sleep 3
 		done
@@ -404,7 +405,7 @@ echo "# decisions (SQLite):"
 q "SELECT action, count(*) FROM decisions GROUP BY action ORDER BY action;" | sed 's/^/#   /'
 q "SELECT printf('%s %-8s %-9s riops %s -> %s  call %s  %s', strftime('%H:%M:%f', ts_ns / 1e9, 'unixepoch'), action, host, coalesce(old_riops, 'max'), coalesce(new_riops, 'max'), call_id, reason) FROM decisions ORDER BY id;" | sed 's/^/#   /' | head -n 40
 echo "# sla-core: $(grep -c 'generation [0-9]*, pid' $OUT/server.log) runs; adopted calls:"
-grep -E 'call\(s\) of a previous run|adopted throttle|delivered again' $OUT/server.log | sed 's/^/#   /' | head -n 30
+grep -E 'call\(s\) of a previous run|adopted call|delivered again' $OUT/server.log | sed 's/^/#   /' | head -n 30
 grep 'restart(s)' $OUT/server.log | sed 's/^/#   /'
 echo "# app calls from here: $ncalls answered, $nbad failed"
 
