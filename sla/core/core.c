@@ -290,6 +290,10 @@ static void throttle(struct host *h, uint64_t riops, const char *action,
 					record(&d);
 					h->pending = NULL;	/* its -ECANCELED reply is dropped */
 					p->host = -1;
+				} else {
+					sla_log("withdraw call %llu: %s", (unsigned long long)p->c.call_id,
+						strerror(-ret));
+					mailbox_release(&mb_mon, p->c.slot);	/* back, unchanged */
 				}
 				return;
 			}
@@ -302,6 +306,7 @@ static void throttle(struct host *h, uint64_t riops, const char *action,
 			if (ret < 0) {
 				sla_log("resubmit call %llu: %s", (unsigned long long)p->c.call_id,
 					strerror(-ret));
+				mailbox_release(&mb_mon, p->c.slot);
 				return;
 			}
 			st.throttles_modified++;

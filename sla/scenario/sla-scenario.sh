@@ -18,12 +18,12 @@
 # report.
 #
 #   SLA_KILLS    sla-core kills (default 5)
-#   SLA_BATCH_S  seconds of batch load (default 26 + 2 * SLA_KILLS)
+#   SLA_BATCH_S  seconds of batch load (default 30 + 2.5 * SLA_KILLS)
 #   SLA_OUT      where the logs and the database go (default /tmp/sla)
 set -u
 
 KILLS=${SLA_KILLS:-5}
-BATCH_S=${SLA_BATCH_S:-$((26 + 2 * KILLS))}
+BATCH_S=${SLA_BATCH_S:-$((30 + 5 * KILLS / 2))}
 OUT=${SLA_OUT:-/tmp/sla}
 CG=/sys/fs/cgroup
 DB=$OUT/sla.db
@@ -195,7 +195,8 @@ fi
 # kernel must deliver that call again, and the caller get one answer.
 k=0 restarted=0
 while [ $k -lt $KILLS ]; do
-	sleep 1.5
+	# over 2 s of life: the supervisor restarts one that dies sooner later
+	sleep 2.1
 	pid=$(cat $OUT/core.pid 2>/dev/null)
 	[ -n "$pid" ] || continue
 	case $k in
