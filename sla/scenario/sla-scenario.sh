@@ -319,7 +319,8 @@ else
 fi
 # the batch host gets its throughput back: a short run well above the floor
 start_fio batch2 sla/batch 3 --iodepth=16 --output-format=json
-sleep 4
+i=0
+while ! grep -q '"iops"' $OUT/batch2.json 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 r2=$(sed -n 's/.*"iops" : \([0-9.]*\).*/\1/p' $OUT/batch2.json | head -n1)
 check "batch runs unthrottled again (${r2:-?} IOPS, over twice its 20 IOPS floor... and its last limit ${lim:-?})" \
 	awk -v r="${r2:-0}" -v l="${lim:-0}" 'BEGIN { exit !(r > 40 && r > l) }'

@@ -49,6 +49,7 @@ run() { # run NAME SECONDS COMMAND...
 
 run gateway 120 "$here/gateway_test.sh" "$build"
 run db 120 "$build/tests/db_test"
+run monitor 60 "$here/monitor_test.sh" "$build"
 
 echo "1..$n"
 echo "$pass passed, $fail failed"
