@@ -904,6 +904,9 @@ static void load_slas(void)
 			sla_log("SLA list: %s", ret < 0 ? strerror(-ret) : "?");
 			return;
 		}
+		if (!q.cursor)	/* the database's list replaces what is here */
+			for (int i = 0; i < nhosts; i++)
+				hosts[i].has_sla = 0;
 		for (uint32_t i = 0; i < l->count; i++) {
 			struct host *h = host_get(l->s[i].host, 1);
 
@@ -1310,6 +1313,8 @@ int main(int argc, char **argv)
 			return 0;
 		sla_log("taking %s calls: the old sla-core stopped taking", SLA_MB_APP);
 	}
+	/* the SLAs before the first "sla-app" call: a list or a create needs them */
+	load_slas();
 	taking = 1;
 	st.pid = getpid();
 	st.started_ns = sla_now_ns();
@@ -1331,7 +1336,7 @@ int main(int argc, char **argv)
 			na = adopt(&mb_db) + adopt(&mb_mon);
 			sla_log("generation %u, pid %d: %d call(s) of a previous run to adopt",
 				st.generation, (int)getpid(), na);
-			load_slas();
+			load_slas();	/* again: the previous run may have changed some */
 			load_limits();
 			if (na)
 				adopt_throttles_unrecorded();
