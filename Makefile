@@ -7,7 +7,9 @@
 #   make check            the selftests in QEMU on Debian's 6.1, 6.12 and
 #                         6.12-rt kernels and on the debug kernel (built once
 #                         and cached); KERNELS="6.1 6.12" narrows it,
-#                         TESTS="mbx_call_test" runs only those selftests
+#                         TESTS="mbx_call_test" runs only those selftests;
+#                         then the SLA scenario on 6.1 and 6.12 (not with
+#                         TESTS= unless MBX_SLA=1; MBX_SLA=0 leaves it out)
 #   make check-debug      the selftests in QEMU on a debug kernel built from
 #                         linux-source-6.1 (lockdep, KASAN, kmemleak, ...)
 #   make run              the SLA server's scenario in QEMU (KERNEL=6.12):
