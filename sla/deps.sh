@@ -10,7 +10,8 @@
 set -euo pipefail
 
 pkgs=(pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev
-      libcurl4-openssl-dev curl jq iproute2)
+      libcurl4-openssl-dev curl jq iproute2
+      fio sqlite3)	# the VM scenario's workloads and its database checks
 if [[ ${1:-} == browser ]]; then
 	pkgs=(chromium chromium-driver python3 curl)
 fi

@@ -46,7 +46,6 @@
 #define SAFE_FRACTION	0.6		/* under this share of the ceiling: safe */
 #define VIOLATIONS_TO_ACT 2		/* consecutive evaluations over */
 #define SAFE_TO_RELAX	3		/* consecutive evaluations safe */
-#define SETTLE_ROUNDS	2		/* after a throttle, wait this long */
 
 /* What sla-core keeps after struct sla_mon_throttle in the call plane. */
 struct throttle_ctx {
@@ -76,7 +75,6 @@ struct host {
 	struct sla_limits limits;	/* in force (read back) */
 	double base_iops;		/* its rate before the first throttle */
 	struct pend *pending;		/* a throttle call not answered yet */
-	int64_t last_relax_ns;
 };
 
 struct pend {
@@ -107,6 +105,7 @@ static int round_no, round_windows_left, collect_out;
 static int64_t next_tick;
 static struct sla_core_status st;
 static int relax_need = SAFE_TO_RELAX;
+static int64_t last_relax_ns;	/* the last relax or lift */
 static int dry_run;
 
 static void on_signal(int sig)
@@ -286,11 +285,15 @@ static void throttle(struct host *h, uint64_t riops, const char *action,
 				ret = mailbox_cancel(&mb_mon, &p->c);
 				decision_init(&d, h, "withdraw", &h->limits, reason);
 				d.call_id = p->c.call_id;
-				if (ret == 0) {
+				if (ret >= 0) {
 					st.throttles_withdrawn++;
 					record(&d);
 					h->pending = NULL;	/* its -ECANCELED reply is dropped */
 					p->host = -1;
+				} else {
+					sla_log("withdraw call %llu: %s", (unsigned long long)p->c.call_id,
+						strerror(-ret));
+					mailbox_release(&mb_mon, p->c.slot);	/* back, unchanged */
 				}
 				return;
 			}
@@ -303,6 +306,7 @@ static void throttle(struct host *h, uint64_t riops, const char *action,
 			if (ret < 0) {
 				sla_log("resubmit call %llu: %s", (unsigned long long)p->c.call_id,
 					strerror(-ret));
+				mailbox_release(&mb_mon, p->c.slot);
 				return;
 			}
 			st.throttles_modified++;
@@ -369,7 +373,7 @@ static void evaluate(void)
 				sla_log("VIOLATION %s: latency %.1f ms over its %.1f ms ceiling",
 					h->name, h->w.lat_mean_us / 1000, c / 1000);
 				/* violated soon after a relax: relax more slowly */
-				if (now - h->last_relax_ns < 6 * interval_ns && relax_need < 24)
+				if (last_relax_ns && now - last_relax_ns < 12 * interval_ns && relax_need < 24)
 					relax_need *= 2;
 			}
 			h->violations++;
@@ -478,13 +482,15 @@ static void evaluate(void)
 				uint64_t cur = v->limits.riops;
 				uint64_t cap = v->has_sla ? v->sla.cap_iops : SLA_LIMIT_MAX;
 				int idle = v->w_round == round_no && v->w.riops < 0.5 * cur;
-				uint64_t to = idle || 2 * cur >= v->base_iops ? cap : 2 * cur;
+				/* its rate before the throttle: unknown after a restart */
+				int enough = v->base_iops > 0 && 2 * cur >= v->base_iops;
+				uint64_t to = idle || enough ? cap : 2 * cur;
 
 				snprintf(why, sizeof(why), "%s safe (%.1f ms) for %d intervals%s",
 					 g->name, g->w.lat_mean_us / 1000, relax_need,
 					 idle ? ", demand gone" : "");
 				throttle(v, to, to == SLA_LIMIT_MAX ? "lift" : "relax", why);
-				v->last_relax_ns = now;
+				last_relax_ns = now;
 				if (to == SLA_LIMIT_MAX)
 					relax_need = SAFE_TO_RELAX;
 				for (int k = 0; k < nhosts; k++)
@@ -525,13 +531,8 @@ static void enforce_bounds(void)
 		} else if (h->pending && !h->pending->adopted &&
 			   h->limits.riops != SLA_LIMIT_MAX && h->has_sla &&
 			   h->limits.riops >= floor_of(h)) {
-			const struct throttle_call *tc =
-				mailbox_call_plane(&mb_mon, h->pending->c.slot);
-
-			/* the call plane is ours while we hold it only: look at the
-			 * copy of the action kept in the pend */
+			/* a raise asked for and not needed any more */
 			if (h->pending->raise) {
-				(void)tc;
 				snprintf(why, sizeof(why), "its floor is %.0f IOPS again: no raise",
 					 h->sla.iops_floor);
 				throttle(h, h->limits.riops, "withdraw", why);
@@ -617,13 +618,14 @@ static void on_throttle_reply(struct pend *p, const struct mbx_call *r)
 	const struct sla_throttle *t = (const void *)(rep + 1);
 	struct host *h;
 
+	for (int i = 0; i < nhosts; i++)
+		if (hosts[i].pending == p)
+			hosts[i].pending = NULL;
 	if (r->status == -ECANCELED)
 		return;		/* withdrawn, recorded then */
 	h = host_get(tc->m.t.host, 1);
 	if (!h)
 		return;
-	if (h->pending == p)
-		h->pending = NULL;
 	if (!h->device[0])
 		memcpy(h->device, tc->m.t.device, SLA_DEV_MAX);
 	if (r->status == 0 && r->len >= sizeof(*rep) + sizeof(*t)) {
@@ -751,6 +753,8 @@ static void collect_adopted(void)
 		if (ret == -EAGAIN)
 			continue;
 		if (ret == 0) {
+			sla_log("adopted call %llu (opcode 0x%x) of a previous run: answered %d",
+				(unsigned long long)r.call_id, r.opcode, r.status);
 			on_reply(p, &r);
 			mailbox_release(p->mb, r.slot);
 		} else {
@@ -827,6 +831,8 @@ static void adopt_throttles_unrecorded(void)
 		if (mailbox_collect(&mb_db, &p->c, MBX_WAIT_TIMEOUT,
 				    mailbox_deadline(3000000000ULL), &r) < 0)
 			continue;
+		sla_log("adopted call %llu (opcode 0x%x) of a previous run: answered %d",
+			(unsigned long long)r.call_id, r.opcode, r.status);
 		on_reply(p, &r);
 		mailbox_release(&mb_db, r.slot);
 		p->used = 0;
@@ -898,6 +904,9 @@ static void load_slas(void)
 			sla_log("SLA list: %s", ret < 0 ? strerror(-ret) : "?");
 			return;
 		}
+		if (!q.cursor)	/* the database's list replaces what is here */
+			for (int i = 0; i < nhosts; i++)
+				hosts[i].has_sla = 0;
 		for (uint32_t i = 0; i < l->count; i++) {
 			struct host *h = host_get(l->s[i].host, 1);
 
@@ -1304,6 +1313,8 @@ int main(int argc, char **argv)
 			return 0;
 		sla_log("taking %s calls: the old sla-core stopped taking", SLA_MB_APP);
 	}
+	/* the SLAs before the first "sla-app" call: a list or a create needs them */
+	load_slas();
 	taking = 1;
 	st.pid = getpid();
 	st.started_ns = sla_now_ns();
@@ -1311,7 +1322,7 @@ int main(int argc, char **argv)
 	sla_write_pidfile(pidfile);
 
 	next_tick = sla_mono_ns();
-	while (!sig_stop || draining) {
+	for (;;) {
 		struct pollfd fds[3] = {
 			{ .fd = mailbox_fd(&mb_app), .events = taking ? POLLIN : 0 },
 			{ .fd = mailbox_fd(&mb_db), .events = MAILBOX_READY_REPLY },
@@ -1325,7 +1336,7 @@ int main(int argc, char **argv)
 			na = adopt(&mb_db) + adopt(&mb_mon);
 			sla_log("generation %u, pid %d: %d call(s) of a previous run to adopt",
 				st.generation, (int)getpid(), na);
-			load_slas();
+			load_slas();	/* again: the previous run may have changed some */
 			load_limits();
 			if (na)
 				adopt_throttles_unrecorded();

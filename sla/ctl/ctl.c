@@ -254,6 +254,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "stats"))
 		return stats();
+	if (!strcmp(cmd, "now")) {
+		printf("%lld\n", (long long)sla_now_ns());
+		return 0;
+	}
 	fprintf(stderr,
 		"usage: sla-ctl COMMAND\n"
 		"  sla-put [--create|--replace] HOST [lat_ceiling_us=N] [iops_floor=N]\n"
@@ -261,6 +265,7 @@ int main(int argc, char **argv)
 		"  sla-delete HOST | sla-list | throttles | status   (sla-core, \"sla-app\")\n"
 		"  db-ping                                         (sla-dbm, \"sla-db\")\n"
 		"  gateways                                        (sla-monitor, \"sla-mon\")\n"
-		"  stats               the three mailboxes' counters (inspection)\n");
+		"  stats               the three mailboxes' counters (inspection)\n"
+		"  now                 CLOCK_REALTIME in ns (the database's clock)\n");
 	return 2;
 }

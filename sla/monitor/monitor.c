@@ -877,6 +877,43 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/*
+ * --probe N: N collections without any mailbox, printed one line per
+ * sample and per gateway; before each collection but the first a line is
+ * read from stdin (a test decides when).  For trying gateways and latency
+ * files from the command line, and for the host tests.
+ */
+static int probe(int n)
+{
+	static unsigned char buf[SLA_MON_SLOT_SIZE];
+	char line[64];
+
+	for (int i = 0; i < n; i++) {
+		const struct sla_mon_collect *c = (void *)buf;
+		const struct sla_sample *x = (const void *)(c + 1);
+		const struct sla_gw_status *g;
+
+		if (i && !fgets(line, sizeof(line), stdin))
+			break;
+		do_collect(buf, sizeof(buf));
+		g = (const void *)(x + c->nsamples);
+		printf("collection %d: %u samples, %u gateways\n", i + 1, c->nsamples, c->ngw);
+		for (uint32_t k = 0; k < c->nsamples; k++)
+			printf("sample %s %s riops=%.3f wiops=%.3f rbps=%.3f wbps=%.3f "
+			       "interval_ms=%u lat=%d lat_mean_us=%.3f lat_p50_us=%.3f "
+			       "lat_p99_us=%.3f lat_max_us=%.3f\n", x[k].host, x[k].device,
+			       x[k].riops, x[k].wiops, x[k].rbps, x[k].wbps, x[k].interval_ms,
+			       !!(x[k].flags & SLA_SAMPLE_LAT), x[k].lat_mean_us, x[k].lat_p50_us,
+			       x[k].lat_p99_us, x[k].lat_max_us);
+		for (uint32_t k = 0; k < c->ngw; k++)
+			printf("gateway %s state=%u requests=%llu failures=%llu msg=%s\n",
+			       g[k].name, g[k].state, (unsigned long long)g[k].requests,
+			       (unsigned long long)g[k].failures, g[k].msg);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -888,7 +925,9 @@ static void usage(FILE *f)
 		"  -c, --connect-timeout-ms MS  its connection within MS (default 300)\n"
 		"  -j, --workers N            serving threads (1..16, default 2)\n"
 		"  -J, --journal FILE         append \"CALL_ID OPCODE STATUS\" per call answered\n"
-		"  -P, --pid-file FILE        write the pid to FILE once serving\n", MAX_GW);
+		"  -P, --pid-file FILE        write the pid to FILE once serving\n"
+		"      --probe N              no mailbox: N collections printed (the\n"
+		"                             second and later each after a line on stdin)\n", MAX_GW);
 }
 
 static int split(const char *arg, char *a, size_t asz, char *b, size_t bsz)
@@ -913,11 +952,13 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'j' },
 		{ "journal", required_argument, NULL, 'J' },
 		{ "pid-file", required_argument, NULL, 'P' },
+		{ "probe", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct sigaction sa = { .sa_handler = on_stop };
 	pthread_t tids[16];
+	int probes = 0;
 	const char *pidfile = NULL;
 	uint64_t v;
 	int opt;
@@ -972,6 +1013,13 @@ int main(int argc, char **argv)
 		case 'P':
 			pidfile = optarg;
 			break;
+		case 'p':
+			if (sla_parse_u64(optarg, &v) || v < 1 || v > 1000) {
+				fprintf(stderr, "sla-monitor: --probe: '%s' is not 1..1000\n", optarg);
+				return 2;
+			}
+			probes = v;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -983,6 +1031,13 @@ int main(int argc, char **argv)
 	if (optind < argc || !ngw) {
 		usage(stderr);
 		return 2;
+	}
+	if (probes) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		signal(SIGPIPE, SIG_IGN);
+		probe(probes);
+		curl_global_cleanup();
+		return 0;
 	}
 	if (journal_path) {
 		journal = fopen(journal_path, "a");

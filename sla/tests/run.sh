@@ -49,6 +49,7 @@ run() { # run NAME SECONDS COMMAND...
 
 run gateway 120 "$here/gateway_test.sh" "$build"
 run db 120 "$build/tests/db_test"
+run monitor 60 "$here/monitor_test.sh" "$build"
 run slajson 60 "$build/tests/slajson_test"
 run appserver 60 "$here/appserver_host_test.sh" "$build"
 
