@@ -720,7 +720,7 @@ static struct json_object *host_json(const char *host, const char *device,
 	const struct series *s = device ? find_series(host, device) : NULL;
 
 	add(o, "host", json_object_new_string(host));
-	add(o, "device", device ? json_object_new_string(device) : NULL);
+	add(o, "device", device && *device ? json_object_new_string(device) : NULL);
 	add(o, "sla", sla ? sla_to_json(sla) : NULL);
 	if (h) {
 		struct json_object *j = json_object_new_object();

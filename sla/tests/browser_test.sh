@@ -26,6 +26,9 @@
 #   NEW_HOST  the SLA to create (default sla/browser-test); removed after
 #   SLA_BROWSER_DECISION  the action of the decision the new SLA must have
 #             on the page (default: any decision for that host)
+#   SLA_BROWSER_WAIT  wait up to this many seconds first for the server to
+#             answer and HOST to have 5 measured windows (default 0: it
+#             must be so already); for a test started beside a scenario
 set -uo pipefail
 
 base=$1 build=$2 host=$3 new=${4:-sla/browser-test}
@@ -56,6 +59,26 @@ browse() { # browse OUTPUT_ARGS...: Chromium on $base/, kept on 127.0.0.1
 		--user-data-dir="$tmp/profile" --window-size=1280,2400 \
 		--virtual-time-budget=6000 "$@" "$base/" 2>>"$tmp/chromium.log"
 }
+
+measured() { # measured: HOST's measured windows, as /api/v1/series says
+	local n
+	n=$(curl -s --noproxy '*' --max-time 5 "$base/api/v1/series?host=$host" 2>/dev/null |
+		jq '[.lat_mean_us[] | select(. != null)] | length' 2>/dev/null)
+	[[ $n =~ ^[0-9]+$ ]] && echo "$n" || echo 0
+}
+wait_s=${SLA_BROWSER_WAIT:-0}
+if ((wait_s > 0)); then
+	end=$((SECONDS + wait_s))
+	while (($(measured) < 5 && SECONDS < end)); do
+		sleep 1
+	done
+	n=$(measured)
+	if ((n >= 5)); then
+		ok "browser: $host has $n measured windows (waited $((SECONDS - end + wait_s)) s)"
+	else
+		not_ok "browser: $host has 5 measured windows within $wait_s s (it has $n)"
+	fi
+fi
 
 # The new SLA, through the REST API.
 status=$(curl -s --noproxy '*' --max-time 20 -o "$tmp/created" -w '%{http_code}' \
