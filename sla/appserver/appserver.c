@@ -740,6 +740,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int opt, sfd, epfd;
 	bool stop = false;
+	int64_t next_check = 0;
 
 	while ((opt = getopt_long(argc, argv, "a:p:P:r:H:n:t:vh", opts,
 				  NULL)) != -1) {
@@ -910,6 +911,13 @@ int main(int argc, char **argv)
 			}
 		}
 		now = mono_ns();
+		/* once a second: is each mailbox still the one of its name? */
+		if (now >= next_check) {
+			for (int i = 0; i < NR_BOXES; i++)
+				if (boxes[i].open)
+					box_ensure(&boxes[i], now);
+			next_check = now + 1000000000LL;
+		}
 		for (int i = 0; i < NR_BOXES; i++) {
 			if (!boxes[i].open)
 				box_ensure(&boxes[i], now);

@@ -210,9 +210,12 @@ void box_poll(struct box *b)
 	struct mbx_call r;
 	int err;
 
-	if (!b->open || !(b->access & MBX_ACCESS_WRITE))
+	if (!b->open)
 		return;
+	/* a queued event keeps the fd ready (EPOLLPRI): drain them always */
 	drain_events(b);
+	if (!(b->access & MBX_ACCESS_WRITE))
+		return;
 	while (b->ninflight) {
 		struct call *c;
 

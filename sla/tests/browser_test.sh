@@ -56,7 +56,7 @@ browse() { # browse OUTPUT_ARGS...: Chromium on $base/, kept on 127.0.0.1
 		--disable-background-networking --disable-extensions \
 		--no-first-run --no-default-browser-check \
 		--disable-component-update --disable-sync \
-		--user-data-dir="$tmp/profile" --window-size=1280,2400 \
+		--user-data-dir="$tmp/profile" --window-size=1280,1800 \
 		--virtual-time-budget=6000 "$@" "$base/" 2>>"$tmp/chromium.log"
 }
 
