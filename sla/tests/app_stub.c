@@ -39,7 +39,7 @@
 
 #define MAX_SLAS	64
 #define MAX_DEC		512
-#define MAX_HELD	16
+#define MAX_HELD	64
 #define STUB_DEV	"252:0"
 
 static struct sla_sla slas[MAX_SLAS];

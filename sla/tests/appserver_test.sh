@@ -244,6 +244,55 @@ sleep 4
 req GET /api/v1/slas/stub/never
 expect 404 "... and it was never applied, once the stub takes calls again"
 
+# Back-pressure: 30 changes at once, each held by the stub for 4 s.  The
+# server keeps at most 24 calls in flight on sla-app (its refreshes among
+# them): the rest wait for a slot, and those still waiting after 2 s are
+# answered 503 with nothing sent; those sent are answered 504 and applied.
+bp=()
+for i in $(seq 30); do
+	curl -s --noproxy '*' --max-time 20 -o "$tmp/bp.$i" -w '%{http_code}' \
+		-X POST --data-binary "{\"host\":\"stub/slow-bp$i\",\"cap_iops\":$i}" \
+		"$base/api/v1/slas" >"$tmp/bp.$i.status" &
+	bp+=($!)
+done
+wait "${bp[@]}"
+n503=0 n504=0 other=0 bad503=0
+for i in $(seq 30); do
+	case $(cat "$tmp/bp.$i.status") in
+	503) n503=$((n503 + 1))
+	     jq -e '.error | contains("stayed busy") and contains("nothing was sent")' "$tmp/bp.$i" >/dev/null ||
+		bad503=$((bad503 + 1)) ;;
+	504) n504=$((n504 + 1)) ;;
+	*) other=$((other + 1)) ;;
+	esac
+done
+if ((n503 >= 6 && n504 >= 1 && n503 + n504 == 30 && bad503 == 0)); then
+	ok "back-pressure: 30 changes at once: $n504 sent and held (504), $n503 waited for a slot in vain (503, nothing sent)"
+else
+	not_ok "back-pressure: 30 changes at once: $n504 x 504, $n503 x 503 ($bad503 without the reason), $other other"
+fi
+sleep 5
+req GET /api/v1/slas
+lost=0 ghost=0
+for i in $(seq 30); do
+	have=$(jq --arg h "stub/slow-bp$i" '[.slas[] | select(.host == $h)] | length' "$tmp/body")
+	case $(cat "$tmp/bp.$i.status") in
+	504) ((have == 1)) || lost=$((lost + 1)) ;;
+	503) ((have == 0)) || ghost=$((ghost + 1)) ;;
+	esac
+done
+if [[ $status == 200 ]] && ((lost == 0 && ghost == 0)); then
+	ok "back-pressure: every change sent was applied, none of those refused was"
+else
+	not_ok "back-pressure: $lost sent changes missing, $ghost refused ones applied (status $status)"
+fi
+req GET /api/v1/mailboxes
+expect 200 "back-pressure: the server counted the times it found no slot (busy)" \
+	'.[] | select(.name == "sla-app") | .appserver.busy > 0'
+for i in $(seq 30); do
+	curl -s --noproxy '*' --max-time 20 -o /dev/null -X DELETE "$base/api/v1/slas/stub/slow-bp$i"
+done
+
 # What the page reads: the hosts, their series, the decisions.
 sleep 3
 req GET /api/v1/state
