@@ -37,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for f in "$build/sla-appserver" "$build/tests/sla-app-stub"; do
+for f in "$build/sla-appserver" "$build/sla-top" "$build/tests/sla-app-stub"; do
 	[[ -x $f ]] || { not_ok "$f is built (make -C sla)"; exit 1; }
 done
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -52,12 +52,14 @@ sla-app-stub -l 2 -s 4 -p 5 -t 500 2>/tmp/stub.log & stub=$!
 sla-appserver -a 0.0.0.0 -p 8080 -t 2000 -r 500 -H 60 -n 60 -v 2>/tmp/as.log & as=$!
 i=0
 while ! grep -q "GET /test-done" /tmp/as.log && [ $i -lt 4000 ]; do sleep 0.1; i=$((i + 1)); done
+sla-top -u http://127.0.0.1:8080 -n 1 >/tmp/top.txt 2>&1; echo "top exit $?"
+sed "s/^/top: /" /tmp/top.txt
 kill -TERM $as; wait $as; echo "appserver exit $?"
 kill -TERM $stub; wait $stub; echo "stub exit $?"
 sed "s/^/as: /" /tmp/as.log | tail -n 60
 sed "s/^/stub: /" /tmp/stub.log'
 EXEC_LABEL="sla-appserver with sla-app-stub" MBX_VM_NET=$port \
-MBX_VM_PROGRAMS="$build/sla-appserver $build/tests/sla-app-stub" \
+MBX_VM_PROGRAMS="$build/sla-appserver $build/sla-top $build/tests/sla-app-stub" \
 	"$top/tools/vm/vm.sh" exec "$kernel" "$vmcmd" >"$tmp/vm.out" 2>&1 &
 vmpid=$!
 
@@ -332,6 +334,18 @@ if grep -q '^appserver exit 0$' "$tmp/vm.out"; then
 	ok "sla-appserver stopped on SIGTERM with status 0"
 else
 	not_ok "sla-appserver stopped on SIGTERM with status 0"
+fi
+# the terminal view, in the VM, of the same server: the hosts and boxes
+if grep -q '^top exit 0$' "$tmp/vm.out" &&
+   grep -Eq '^top: sla/gold +252:0 +8000 ' "$tmp/vm.out" &&
+   grep -Eq '^top: sla/batch .*' "$tmp/vm.out" &&
+   grep -Eq '^top: +throttled: riops=200 ' "$tmp/vm.out" &&
+   grep -Eq '^top: sla-app +[0-9]+ ' "$tmp/vm.out"; then
+	ok "sla-top shows the hosts (gold's ceiling 8000 us), batch's throttle and the mailboxes"
+	sed -n 's/^top: /#   /p' "$tmp/vm.out"
+else
+	not_ok "sla-top shows the hosts, the throttles and the mailboxes"
+	grep '^top' "$tmp/vm.out" | sed 's/^/# /'
 fi
 if ((failed)); then
 	sed 's/^/# /' "$tmp/vm.out"
