@@ -196,9 +196,8 @@ static int serve_app(const struct mbx_call *c, const void *in, void *plane,
 			char why[SLA_REASON_MAX];
 
 			snprintf(why, sizeof(why),
-				 "SLA set: mean latency under %.0f us, cap %llu IOPS",
-				 s->lat_ceiling_us,
-				 (unsigned long long)s->cap_iops);
+				 "SLA set: mean latency under %.0f us, priority %d",
+				 s->lat_ceiling_us, s->priority);
 			decide(s->host, "sla", why);
 		}
 		memcpy(out, s, sizeof(*s));
