@@ -330,10 +330,12 @@ touch $OUT/stop-calls
 sleep 0.5
 kill -TERM $SUP
 wait $SUP
-kill $GW $GARB $SLOW 2>/dev/null
-for p in $(pidof sleep); do kill "$p" 2>/dev/null; done
-for p in $(pidof fio); do kill "$p"; done
-sleep 0.5
+{
+	kill $GW $GARB $SLOW
+	for p in $(pidof sleep) $(pidof fio); do kill "$p"; done
+	wait $GW $GARB $SLOW
+	sleep 0.5
+} 2>/dev/null
 
 # ---- what the independent data says ----
 log "---- checks on the database, io.stat, the mailbox counters ----"
