@@ -611,6 +611,42 @@ static void app_complete(const struct mbx_call *app, int32_t status, uint32_t le
 			strerror(-ret));
 }
 
+/* Ask the gateways for the limits in force (answered in on_limits()). */
+static void refresh_limits(void)
+{
+	struct sla_req q;
+
+	for (int i = 0; i < MAX_PEND; i++)
+		if (pends[i].used && pends[i].kind == K_LIMITS)
+			return;
+	sla_req_init(&q, 0);
+	call(&mb_mon, SLA_MON_LIMITS, &q, sizeof(q), K_LIMITS);
+}
+
+static void on_limits(const struct mbx_call *r)
+{
+	const struct sla_rep *rep = mailbox_reply_plane(&mb_mon, r->slot);
+	const struct sla_throttle_list *l = (const void *)(rep + 1);
+
+	if (r->status < 0 || r->len < sizeof(*rep) + sizeof(*l) ||
+	    r->len < sizeof(*rep) + sizeof(*l) + l->count * sizeof(l->t[0]))
+		return;
+	for (int i = 0; i < nhosts; i++) {
+		struct host *h = &hosts[i];
+		struct sla_limits m = { SLA_LIMIT_MAX, SLA_LIMIT_MAX, SLA_LIMIT_MAX,
+					SLA_LIMIT_MAX };
+
+		if (h->pending || !h->device[0])
+			continue;	/* its next reply says */
+		for (uint32_t k = 0; k < l->count; k++)
+			if (!strcmp(l->t[k].host, h->name) && !strcmp(l->t[k].device, h->device))
+				m = l->t[k].limits;
+		if (memcmp(&m, &h->limits, sizeof(m)))
+			sla_log("read back: %s riops %llu", h->name, (unsigned long long)m.riops);
+		h->limits = m;
+	}
+}
+
 static void on_throttle_reply(struct pend *p, const struct mbx_call *r)
 {
 	const struct throttle_call *tc = mailbox_call_plane(&mb_mon, r->slot);
@@ -644,6 +680,7 @@ static void on_throttle_reply(struct pend *p, const struct mbx_call *r)
 		d.call_id = r->call_id;
 		d.new_limits = h->limits;
 		record(&d);
+		refresh_limits();	/* the write may have happened: read back */
 	}
 }
 
@@ -675,6 +712,9 @@ static void on_reply(struct pend *p, const struct mbx_call *r)
 		break;
 	case K_THROTTLE:
 		on_throttle_reply(p, r);
+		break;
+	case K_LIMITS:
+		on_limits(r);
 		break;
 	case K_DECISION:
 		if (r->status < 0)
@@ -772,6 +812,7 @@ static enum kind kind_of(uint32_t op)
 	switch (op) {
 	case SLA_MON_COLLECT: return K_COLLECT;
 	case SLA_MON_THROTTLE: return K_THROTTLE;
+	case SLA_MON_LIMITS: return K_LIMITS;
 	case SLA_DB_SAMPLES_PUT: return K_SAMPLES;
 	case SLA_DB_WINDOW: return K_WINDOW;
 	case SLA_DB_DECISION_PUT: return K_DECISION;
