@@ -46,6 +46,7 @@
 #define SAFE_FRACTION	0.6		/* under this share of the ceiling: safe */
 #define VIOLATIONS_TO_ACT 2		/* consecutive evaluations over */
 #define SAFE_TO_RELAX	3		/* consecutive evaluations safe */
+#define IDLE_TO_LIFT	5		/* ... under half its limit */
 
 /* What sla-core keeps after struct sla_mon_throttle in the call plane. */
 struct throttle_ctx {
@@ -71,6 +72,7 @@ struct host {
 	struct sla_window w;
 	int w_round;			/* the round w belongs to */
 	uint32_t violations, safe;
+	uint32_t idle;			/* evaluations under half its limit */
 	int64_t violated_since;
 	struct sla_limits limits;	/* in force (read back) */
 	double base_iops;		/* its rate before the first throttle */
@@ -501,6 +503,31 @@ static void evaluate(void)
 next_device:;
 	}
 
+	/*
+	 * A limit its host no longer comes near (its load ended) does
+	 * nothing but hold it back when the load returns: lifted.
+	 */
+	for (int i = 0; i < nhosts; i++) {
+		struct host *h = &hosts[i];
+		uint64_t cap = h->has_sla ? h->sla.cap_iops : SLA_LIMIT_MAX;
+
+		if (h->limits.riops == SLA_LIMIT_MAX ||
+		    (cap != SLA_LIMIT_MAX && h->limits.riops <= cap) ||
+		    h->w_round != round_no || h->w.count < 2 || h->pending) {
+			h->idle = 0;
+			continue;
+		}
+		if (h->w.riops < 0.5 * h->limits.riops)
+			h->idle++;
+		else
+			h->idle = 0;
+		if (h->idle >= IDLE_TO_LIFT) {
+			snprintf(why, sizeof(why), "under half its limit for %d intervals: its load ended",
+				 IDLE_TO_LIFT);
+			throttle(h, cap, "lift", why);
+			h->idle = 0;
+		}
+	}
 	enforce_bounds();
 }
 
