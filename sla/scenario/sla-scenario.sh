@@ -154,7 +154,14 @@ fi
 
 start_fio gold sla/gold $GOLD_S --iodepth=1 --rate_iops=40 \
 	--status-interval=1 --output-format=json+
-sleep 6
+# gold alone first: 3 samples with its latency in the database
+i=0
+while [ "$(q "SELECT count(*) FROM samples WHERE host='sla/gold' AND lat_mean_us > 0;" 2>/dev/null)" -lt 3 ] 2>/dev/null &&
+	[ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 1
 
 # ---- batch load: the violation and the throttle ----
 T_BATCH=$(now_ns)
