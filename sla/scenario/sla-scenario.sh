@@ -156,8 +156,9 @@ start_fio gold sla/gold $GOLD_S --iodepth=1 --rate_iops=40 \
 	--status-interval=1 --output-format=json+
 # gold alone first: 3 samples with its latency in the database
 i=0
-while [ "$(q "SELECT count(*) FROM samples WHERE host='sla/gold' AND lat_mean_us > 0;" 2>/dev/null)" -lt 3 ] 2>/dev/null &&
-	[ $i -lt 200 ]; do
+while [ $i -lt 200 ]; do
+	n=$(q "SELECT count(*) FROM samples WHERE host='sla/gold' AND lat_mean_us > 0;" 2>/dev/null)
+	[ "${n:-0}" -lt 3 ] || break
 	sleep 0.1
 	i=$((i + 1))
 done
