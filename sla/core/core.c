@@ -434,6 +434,9 @@ static void evaluate(void)
 				if (h->limits.riops != SLA_LIMIT_MAX &&
 				    h->limits.riops <= floor_of(h))
 					continue;
+				/* one doing no more than its floor is not the cause */
+				if (h->w.riops <= floor_of(h))
+					continue;
 				if (!v || pr < (v->has_sla ? v->sla.priority : 0))
 					v = h;
 			}
