@@ -46,6 +46,7 @@
 #define SAFE_FRACTION	0.6		/* under this share of the ceiling: safe */
 #define VIOLATIONS_TO_ACT 2		/* consecutive evaluations over */
 #define SAFE_TO_RELAX	3		/* consecutive evaluations safe */
+#define IDLE_TO_LIFT	5		/* ... under half its limit */
 
 /* What sla-core keeps after struct sla_mon_throttle in the call plane. */
 struct throttle_ctx {
@@ -71,6 +72,7 @@ struct host {
 	struct sla_window w;
 	int w_round;			/* the round w belongs to */
 	uint32_t violations, safe;
+	uint32_t idle;			/* evaluations under half its limit */
 	int64_t violated_since;
 	struct sla_limits limits;	/* in force (read back) */
 	double base_iops;		/* its rate before the first throttle */
@@ -432,6 +434,9 @@ static void evaluate(void)
 				if (h->limits.riops != SLA_LIMIT_MAX &&
 				    h->limits.riops <= floor_of(h))
 					continue;
+				/* one doing no more than its floor is not the cause */
+				if (h->w.riops <= floor_of(h))
+					continue;
 				if (!v || pr < (v->has_sla ? v->sla.priority : 0))
 					v = h;
 			}
@@ -501,6 +506,31 @@ static void evaluate(void)
 next_device:;
 	}
 
+	/*
+	 * A limit its host no longer comes near (its load ended) does
+	 * nothing but hold it back when the load returns: lifted.
+	 */
+	for (int i = 0; i < nhosts; i++) {
+		struct host *h = &hosts[i];
+		uint64_t cap = h->has_sla ? h->sla.cap_iops : SLA_LIMIT_MAX;
+
+		if (h->limits.riops == SLA_LIMIT_MAX ||
+		    (cap != SLA_LIMIT_MAX && h->limits.riops <= cap) ||
+		    h->w_round != round_no || h->w.count < 2 || h->pending) {
+			h->idle = 0;
+			continue;
+		}
+		if (h->w.riops < 0.5 * h->limits.riops)
+			h->idle++;
+		else
+			h->idle = 0;
+		if (h->idle >= IDLE_TO_LIFT) {
+			snprintf(why, sizeof(why), "under half its limit for %d intervals: its load ended",
+				 IDLE_TO_LIFT);
+			throttle(h, cap, "lift", why);
+			h->idle = 0;
+		}
+	}
 	enforce_bounds();
 }
 
@@ -611,6 +641,42 @@ static void app_complete(const struct mbx_call *app, int32_t status, uint32_t le
 			strerror(-ret));
 }
 
+/* Ask the gateways for the limits in force (answered in on_limits()). */
+static void refresh_limits(void)
+{
+	struct sla_req q;
+
+	for (int i = 0; i < MAX_PEND; i++)
+		if (pends[i].used && pends[i].kind == K_LIMITS)
+			return;
+	sla_req_init(&q, 0);
+	call(&mb_mon, SLA_MON_LIMITS, &q, sizeof(q), K_LIMITS);
+}
+
+static void on_limits(const struct mbx_call *r)
+{
+	const struct sla_rep *rep = mailbox_reply_plane(&mb_mon, r->slot);
+	const struct sla_throttle_list *l = (const void *)(rep + 1);
+
+	if (r->status < 0 || r->len < sizeof(*rep) + sizeof(*l) ||
+	    r->len < sizeof(*rep) + sizeof(*l) + l->count * sizeof(l->t[0]))
+		return;
+	for (int i = 0; i < nhosts; i++) {
+		struct host *h = &hosts[i];
+		struct sla_limits m = { SLA_LIMIT_MAX, SLA_LIMIT_MAX, SLA_LIMIT_MAX,
+					SLA_LIMIT_MAX };
+
+		if (h->pending || !h->device[0])
+			continue;	/* its next reply says */
+		for (uint32_t k = 0; k < l->count; k++)
+			if (!strcmp(l->t[k].host, h->name) && !strcmp(l->t[k].device, h->device))
+				m = l->t[k].limits;
+		if (memcmp(&m, &h->limits, sizeof(m)))
+			sla_log("read back: %s riops %llu", h->name, (unsigned long long)m.riops);
+		h->limits = m;
+	}
+}
+
 static void on_throttle_reply(struct pend *p, const struct mbx_call *r)
 {
 	const struct throttle_call *tc = mailbox_call_plane(&mb_mon, r->slot);
@@ -644,6 +710,7 @@ static void on_throttle_reply(struct pend *p, const struct mbx_call *r)
 		d.call_id = r->call_id;
 		d.new_limits = h->limits;
 		record(&d);
+		refresh_limits();	/* the write may have happened: read back */
 	}
 }
 
@@ -675,6 +742,9 @@ static void on_reply(struct pend *p, const struct mbx_call *r)
 		break;
 	case K_THROTTLE:
 		on_throttle_reply(p, r);
+		break;
+	case K_LIMITS:
+		on_limits(r);
 		break;
 	case K_DECISION:
 		if (r->status < 0)
@@ -772,6 +842,7 @@ static enum kind kind_of(uint32_t op)
 	switch (op) {
 	case SLA_MON_COLLECT: return K_COLLECT;
 	case SLA_MON_THROTTLE: return K_THROTTLE;
+	case SLA_MON_LIMITS: return K_LIMITS;
 	case SLA_DB_SAMPLES_PUT: return K_SAMPLES;
 	case SLA_DB_WINDOW: return K_WINDOW;
 	case SLA_DB_DECISION_PUT: return K_DECISION;

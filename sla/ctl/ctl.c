@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)s->calls_adopted);
 		for (uint32_t i = 0; i < s->count; i++)
 			printf("host %s %s lat_mean_us=%.0f riops=%.0f%s%s%s\n", s->h[i].host,
-			       s->h[i].device, s->h[i].lat_mean_us, s->h[i].riops,
+			       s->h[i].device[0] ? s->h[i].device : "-", s->h[i].lat_mean_us, s->h[i].riops,
 			       s->h[i].flags & SLA_HOST_VIOLATED ? " VIOLATED" : "",
 			       s->h[i].flags & SLA_HOST_THROTTLED ? " THROTTLED" : "",
 			       s->h[i].flags & SLA_HOST_NO_DATA ? " NO-DATA" : "");

@@ -109,7 +109,7 @@ if [ -n "${SLA_APP_PORT:-}" ] && command -v sla-appserver >/dev/null; then
 	set -- -p "sla-appserver=exec sla-appserver -a 0.0.0.0 -p $SLA_APP_PORT"
 	log "web page: http://127.0.0.1:$SLA_APP_PORT/ on the host (forwarded)"
 fi
-sla-supervisor -s 5000 -P $OUT/supervisor.pid \
+sla-supervisor -s 8000 -P $OUT/supervisor.pid \
 	-p "sla-dbm@sla-db=exec sla-dbm -d $DB -j 3 -P $OUT/dbm.pid" \
 	-p "sla-monitor@sla-mon=exec sla-monitor -g gw0=http://127.0.0.1:8081 \
 		-g down=http://127.0.0.1:8082 -g slow=http://127.0.0.1:8083 \
@@ -154,7 +154,15 @@ fi
 
 start_fio gold sla/gold $GOLD_S --iodepth=1 --rate_iops=40 \
 	--status-interval=1 --output-format=json+
-sleep 6
+# gold alone first: 3 samples with its latency in the database
+i=0
+while [ $i -lt 200 ]; do
+	n=$(q "SELECT count(*) FROM samples WHERE host='sla/gold' AND lat_mean_us > 0;" 2>/dev/null)
+	[ "${n:-0}" -lt 3 ] || break
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 1
 
 # ---- batch load: the violation and the throttle ----
 T_BATCH=$(now_ns)
@@ -286,7 +294,7 @@ fi
 dpid=$(cat $OUT/dbm.pid)
 kill -STOP "$dpid"
 i=0
-while ! grep -q "killing sla-dbm (pid $dpid): stuck" $OUT/server.log && [ $i -lt 150 ]; do
+while ! grep -q "killing sla-dbm (pid $dpid): stuck" $OUT/server.log && [ $i -lt 250 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -300,6 +308,7 @@ check "sla-dbm restarted and answering" sla-ctl db-ping >/dev/null
 end=$((T_BATCH / 1000000000 + BATCH_S))
 while [ "$(date +%s)" -lt $end ]; do sleep 0.5; done
 T_BATCH_END=$(now_ns)
+lim_end=$(sed -n "s/^$DEV .*riops=\([0-9]*\).*/\1/p" $CG/sla/batch/io.max)
 T_RESTORE=
 i=0
 while [ $i -lt $((BOUND_RESTORE * 10 + 50)) ]; do
@@ -317,23 +326,32 @@ if [ -n "$T_RESTORE" ]; then
 else
 	notok "batch's limit lifted within $BOUND_RESTORE s of its load's end (io.max: $(cat $CG/sla/batch/io.max))"
 fi
-# the batch host gets its throughput back: a short run well above the floor
+# the batch host gets its throughput back: io.stat counts its reads in a
+# new load's first seconds (from 1 s to 2.5 s, before sla-core could answer
+# it), against the rate the database saw before its first throttle
 start_fio batch2 sla/batch 3 --iodepth=16 --output-format=json
+sleep 1
+rios0=$(sed -n "s/^$DEV .*rios=\([0-9]*\).*/\1/p" $CG/sla/batch/io.stat)
+sleep 1.5
+rios1=$(sed -n "s/^$DEV .*rios=\([0-9]*\).*/\1/p" $CG/sla/batch/io.stat)
+r2=$(( (${rios1:-0} - ${rios0:-0}) * 2 / 3 ))
+r0=$(q "SELECT round(max(riops)) FROM samples WHERE host='sla/batch' AND ts_ns < ${T_THROTTLE:-0};")
+check "batch runs unthrottled again: $r2 IOPS in io.stat, ${r0:-?} before its first throttle (its last limit ${lim_end:-lifted already})" \
+	awk -v r="$r2" -v b="${r0:-0}" 'BEGIN { exit !(r > 40 && r > 0.6 * b) }'
 i=0
 while ! grep -q '"iops"' $OUT/batch2.json 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-r2=$(sed -n 's/.*"iops" : \([0-9.]*\).*/\1/p' $OUT/batch2.json | head -n1)
-check "batch runs unthrottled again (${r2:-?} IOPS, over twice its 20 IOPS floor... and its last limit ${lim:-?})" \
-	awk -v r="${r2:-0}" -v l="${lim:-0}" 'BEGIN { exit !(r > 40 && r > l) }'
 
 # ---- stop ----
 touch $OUT/stop-calls
 sleep 0.5
 kill -TERM $SUP
 wait $SUP
-kill $GW $GARB $SLOW 2>/dev/null
-for p in $(pidof sleep); do kill "$p" 2>/dev/null; done
-for p in $(pidof fio); do kill "$p"; done
-sleep 0.5
+{
+	kill $GW $GARB $SLOW
+	for p in $(pidof sleep) $(pidof fio); do kill "$p"; done
+	wait $GW $GARB $SLOW
+	sleep 0.5
+} 2>/dev/null
 
 # ---- what the independent data says ----
 log "---- checks on the database, io.stat, the mailbox counters ----"
@@ -342,8 +360,9 @@ check "database: schema version 2" [ "$(q 'SELECT max(version) FROM schema_versi
 ng=$(q "SELECT count(*) FROM samples WHERE host='sla/gold';")
 nb=$(q "SELECT count(*) FROM samples WHERE host='sla/batch';")
 check "database: samples of both hosts ($ng gold, $nb batch)" [ "$ng" -ge 30 -a "$nb" -ge 30 ]
-base=$(q "SELECT round(avg(lat_mean_us)) FROM samples WHERE host='sla/gold' AND lat_mean_us > 0 AND ts_ns < $T_BATCH;")
-check "gold within its SLA before the batch load (mean ${base:-?} us)" \
+# the median: a host starved of CPU (emulation) shows spikes with no I/O cause
+base=$(q "WITH g AS (SELECT lat_mean_us AS l FROM samples WHERE host='sla/gold' AND lat_mean_us > 0 AND ts_ns < $T_BATCH) SELECT round(l) FROM g ORDER BY l LIMIT 1 OFFSET (SELECT count(*) / 2 FROM g);")
+check "gold within its SLA before the batch load (median ${base:-?} us)" \
 	awk -v b="${base:-0}" -v c=$CEIL_US 'BEGIN { exit !(b > 0 && b < c) }'
 worst=$(q "SELECT round(max(lat_mean_us)) FROM samples WHERE host='sla/gold' AND ts_ns BETWEEN $T_BATCH AND ${T_THROTTLE:-$T_BATCH} + 2000000000;")
 check "gold over its SLA under the batch load (${worst:-?} us > $CEIL_US)" \
@@ -398,7 +417,7 @@ check "the down, slow and garbage gateways reported, the monitor never restarted
 # ---- report ----
 echo "# ---- report ----"
 echo "# device /dev/$BLK $DEV; gold 40 IOPS with a $CEIL_US us mean latency SLA; batch iodepth 16"
-echo "# gold before the batch load: ${base:-?} us; worst under it: ${worst:-?} us"
+echo "# gold before the batch load: ${base:-?} us (median); worst under it: ${worst:-?} us"
 [ -z "$T_THROTTLE" ] || echo "# throttle in io.max $(secs $T_BATCH $T_THROTTLE) s after the batch load began"
 [ -z "${back:-}" ] || echo "# gold back within its SLA $(secs $T_THROTTLE $back) s after the throttle"
 [ -z "$T_RESTORE" ] || echo "# batch's limit lifted $(secs $T_BATCH_END $T_RESTORE) s after its load ended"
