@@ -7,11 +7,16 @@
 #   make check            the selftests in QEMU on Debian's 6.1, 6.12 and
 #                         6.12-rt kernels and on the debug kernel (built once
 #                         and cached); KERNELS="6.1 6.12" narrows it,
-#                         TESTS="mbx_call_test" runs only those selftests
+#                         TESTS="mbx_call_test" runs only those selftests;
+#                         then the SLA scenario on 6.1 and 6.12 (not with
+#                         TESTS= unless MBX_SLA=1; MBX_SLA=0 leaves it out)
 #   make check-debug      the selftests in QEMU on a debug kernel built from
 #                         linux-source-6.1 (lockdep, KASAN, kmemleak, ...)
-#   make run              the demonstration: on this host when it can load
-#                         modules, else in QEMU (KERNEL=6.12)
+#   make run              the SLA server's scenario in QEMU (KERNEL=6.12):
+#                         fio in two cgroups on null_blk, the processes over
+#                         three mailboxes, a report; the web page on
+#                         127.0.0.1:8080 (SLA_PORT=) while it runs
+#   make sla-soak         the scenario with 20 sla-core kills (KERNEL=6.12)
 #   make vm-shell         a root shell in QEMU, module loaded (KERNEL=6.12)
 #   make bench            mailbox-bench in QEMU on each kernel
 #   make stress           the stress test for STRESS_SECONDS (600) per kernel
@@ -54,7 +59,7 @@ NPROC := $(shell nproc)
 KERNEL ?= 6.12
 # KERNELS: empty runs tools/vm/lib.sh's DEFAULT_KERNELS
 
-SUBDIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,lib tools examples selftests)))
+SUBDIRS := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,lib tools examples selftests sla)))
 
 ifeq ($(V),1)
 Q :=
@@ -90,7 +95,12 @@ check:
 run:
 	$(Q)$(VM)/deps.sh vm
 	$(Q)$(MAKE) -j$(NPROC) all
-	$(Q)$(VM)/vm.sh demo $(KERNEL)
+	$(Q)$(VM)/sla-check.sh --run $(KERNEL)
+
+sla-soak:
+	$(Q)$(VM)/deps.sh vm
+	$(Q)$(MAKE) -j$(NPROC) all
+	$(Q)MBX_VM_TIMEOUT=600 $(VM)/sla-check.sh $(KERNEL) 20
 
 vm-shell:
 	$(Q)$(VM)/deps.sh vm
@@ -160,5 +170,5 @@ include $(top)/mk/install.mk
 help:
 	@sed -n '3,/^$$/s/^# \{0,1\}//p' $(top)/Makefile
 
-.PHONY: all deps modules userspace $(SUBDIRS) check run vm-shell bench stress fuzz \
+.PHONY: all deps modules userspace $(SUBDIRS) check run sla-soak vm-shell bench stress fuzz \
 	check-debug coverage install-headers clean help

@@ -4,11 +4,18 @@
 # Install the Debian packages sla/ needs to build and test; does nothing when
 # all are installed.  As tools/vm/deps.sh does: apt-get only, only what is
 # missing, and a clear message for a non-root user.
+#
+#   deps.sh           what make -C sla needs
+#   deps.sh browser   what tests/browser_test.sh needs: Debian's Chromium
 set -euo pipefail
 
 pkgs=(pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev
       libcurl4-openssl-dev curl jq iproute2
-      libpq-dev postgresql libinih-dev systemd)
+      libpq-dev postgresql libinih-dev systemd
+      fio sqlite3)	# the VM scenario's workloads and its database checks
+if [[ ${1:-} == browser ]]; then
+	pkgs=(chromium chromium-driver python3 curl)
+fi
 
 installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'

@@ -44,12 +44,21 @@ if [[ -z ${MBX_VM_FAULT:-} && ${MBX_RUNNER_TEST:-1} != 0 ]]; then
 fi
 [[ -n ${MBX_VM_FAULT:-} || -n ${MBX_VM_TESTS:-} ]] || tasks+=(host)
 [[ -n ${MBX_VM_FAULT:-} || -n ${MBX_VM_TESTS:-} || ${MBX_PKG_CHECK:-1} == 0 ]] || tasks+=(pkg)
+# The SLA server's scenario (tools/vm/sla-check.sh) on 6.1 and 6.12 of the
+# kernels given; not in narrowed runs (TESTS=) unless MBX_SLA=1; never with
+# MBX_SLA=0.
+if [[ -z ${MBX_VM_FAULT:-} && ${MBX_SLA:-} != 0 && ( -z ${MBX_VM_TESTS:-} || ${MBX_SLA:-} == 1 ) ]]; then
+	for kver in "${kvers[@]}"; do
+		case $kver in 6.1.*-amd64 | 6.12.*+deb12-amd64) tasks+=("sla:$kver") ;; esac
+	done
+fi
 
 result_of() {
 	case $1 in
 	runner:*) echo "$BUILD/vm/runner-test.result" ;;
 	host) echo "$BUILD/vm/host-check.result" ;;
 	pkg) echo "$BUILD/vm/pkg-check.result" ;;
+	sla:*) echo "$BUILD/vm/sla-${1#sla:}.result" ;;
 	*) echo "$BUILD/vm/$1${MBX_VM_FAULT:+-fault-$MBX_VM_FAULT}/result" ;;
 	esac
 }
@@ -59,6 +68,7 @@ run_task() {
 	runner:*) "$TOP/selftests/runner/runner_test.sh" "${1#runner:}" ;;
 	host) "$VMDIR/host-check.sh" ;;
 	pkg) "$TOP/tools/pkg/check.sh" ;;
+	sla:*) "$VMDIR/sla-check.sh" "${1#sla:}" ;;
 	*-debug-*) MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-3600} "$VMDIR/vm.sh" check "$1" ;;
 	*) "$VMDIR/vm.sh" check "$1" ;;
 	esac
@@ -101,7 +111,7 @@ for task in "${tasks[@]}"; do
 	total_f=$((total_f + failed))
 	total_s=$((total_s + skipped))
 	rows+=("$(printf '#   %-28s %4d passed, %d failed, %d skipped%s' \
-		"$(sed 's/^runner:.*/runner self-tests/; s/^pkg$/packaging checks/' <<<"$task")" "$passed" "$failed" "$skipped" \
+		"$(sed 's/^runner:.*/runner self-tests/; s/^pkg$/packaging checks/; s/^sla:/SLA scenario /' <<<"$task")" "$passed" "$failed" "$skipped" \
 		"${boot:+ (booted in $boot s, $wall s in all)}")")
 done
 

@@ -12,8 +12,6 @@
 #                             module loaded; prints its output, exits with its
 #                             status
 #   vm.sh shell KERNEL        a root shell on the serial console
-#   vm.sh demo KERNEL         the demonstration program: on this host when it
-#                             can load modules, else in the VM
 #   vm.sh initramfs KERNEL    build check's initramfs, boot nothing; prints
 #                             the directory of its root (the runner's tests)
 #
@@ -58,7 +56,6 @@
 # MBX_VM_GCOV, /sys/kernel/debug/gcov's .gcda files, in gcov/) goes over a
 # third serial port, ttyS2, as a base64 tar; it is unpacked into the run
 # directory's out/.
-#   MBX_RUN_VM=1     demo: use the VM even on a host that can load modules
 #   V=1              stream the VM's TAP output, show build commands
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -528,31 +525,6 @@ cmd_initramfs() {
 	echo "$run/root"
 }
 
-host_can_load_modules() {
-	((EUID == 0)) && [[ -e /proc/modules && -d /lib/modules/$(uname -r)/build ]]
-}
-
-# The demonstration program, built by tools/Makefile.
-DEMO=mailbox-demo
-
-cmd_demo() {
-	local demo rc=0
-	if host_can_load_modules && [[ -z ${MBX_RUN_VM:-} ]]; then
-		demo=$(find "$TOP/tools" "$TOP/examples" -name "$DEMO" -type f -perm -u+x 2>/dev/null | head -n1)
-		[[ -n $demo ]] || die "$DEMO is not built (tools/$DEMO.c does not exist yet)"
-		[[ -f $TOP/kmod/mbx.ko ]] || die "kmod/mbx.ko is not built: run 'make'"
-		! grep -q '^mbx ' /proc/modules || die "mbx is loaded already: rmmod mbx first"
-		msg "  HOST    insmod kmod/mbx.ko; $DEMO; rmmod mbx"
-		insmod "$TOP/kmod/mbx.ko"
-		"$demo" || rc=$?
-		rmmod mbx || rc=1
-		exit "$rc"
-	fi
-	EXEC_LABEL=$DEMO cmd_exec "$1" "if command -v $DEMO >/dev/null; then exec $DEMO; fi
-echo 'mbx-vm: $DEMO is not built (tools/$DEMO.c does not exist yet); mbx loaded fine' >&2
-exit 1"
-}
-
 case ${1:-} in
 check)
 	(($# == 2)) || die "usage: vm.sh check KERNEL"
@@ -564,12 +536,9 @@ exec)
 shell)
 	(($# == 2)) || die "usage: vm.sh shell KERNEL"
 	cmd_shell "$2" ;;
-demo)
-	(($# == 2)) || die "usage: vm.sh demo KERNEL"
-	cmd_demo "$2" ;;
 initramfs)
 	(($# == 2)) || die "usage: vm.sh initramfs KERNEL"
 	cmd_initramfs "$2" ;;
 *)
-	die "usage: vm.sh check|exec|shell|demo|initramfs KERNEL [CMD...]" ;;
+	die "usage: vm.sh check|exec|shell|initramfs KERNEL [CMD...]" ;;
 esac
