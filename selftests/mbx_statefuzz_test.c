@@ -41,6 +41,12 @@
  * this process and its children touch the two mailboxes, every wait is
  * decided at once).  The counts of each successful transition and of each
  * rejected call are printed at the end.
+ *
+ * Where the kernel has kcov and the module was built for it (the debug
+ * kernel, vm.sh MBX_VM_KCOV=1, as make fuzz does), the steps are guided by
+ * the module's own coverage: the PCs each step of this process reaches are
+ * traced, and the kinds of operation that reached new ones are drawn more
+ * often for a while.  The number of module PCs reached is printed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
