@@ -135,9 +135,11 @@ bench:
 	done
 
 # The long runs, in the VM on each kernel (KERNELS narrows it): the stress
-# test for STRESS_SECONDS (32 processes, 4 mailboxes), the fuzzer for
-# FUZZ_OPS operations (FUZZ_SEED replays a run). Each fails on a failed
-# check, a failed rmmod or a kernel log report, as make check does.
+# test for STRESS_SECONDS (32 processes, 4 mailboxes), the fuzzers
+# (mbx_fuzz_test, then mbx_statefuzz_test) for FUZZ_OPS operations each
+# (FUZZ_SEED replays a run; on the debug kernel the module is built for
+# kcov, which guides the state fuzzer). Each fails on a failed check, a
+# failed rmmod or a kernel log report, as make check does.
 STRESS_SECONDS ?= 600
 FUZZ_OPS ?= 1000000
 stress fuzz:
@@ -149,6 +151,7 @@ stress fuzz:
 			MBX_VM_TIMEOUT=$$(($(STRESS_SECONDS) + 900)) $(VM)/vm.sh exec $$k \
 				"MBX_STRESS_SECONDS=$(STRESS_SECONDS) /selftests/mbx_stress_test"; \
 		else \
+			MBX_VM_KCOV=$$([ $$k != debug ] || echo 1) \
 			MBX_VM_TIMEOUT=7200 $(VM)/vm.sh exec $$k \
 				"export MBX_FUZZ_OPS=$(FUZZ_OPS) $(if $(FUZZ_SEED),MBX_FUZZ_SEED=$(FUZZ_SEED)); \
 				/selftests/mbx_fuzz_test && /selftests/mbx_statefuzz_test"; \

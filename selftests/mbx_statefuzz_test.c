@@ -41,6 +41,12 @@
  * this process and its children touch the two mailboxes, every wait is
  * decided at once).  The counts of each successful transition and of each
  * rejected call are printed at the end.
+ *
+ * Where the kernel has kcov and the module was built for it (the debug
+ * kernel, vm.sh MBX_VM_KCOV=1, as make fuzz does), the steps are guided by
+ * the module's own coverage: the PCs each step of this process reaches are
+ * traced, and the kinds of operation that reached new ones are drawn more
+ * often for a while.  The number of module PCs reached is printed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,6 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/kcov.h>
 #include <linux/mbx.h>
 
 #include "kselftest_harness.h"
@@ -1569,7 +1576,12 @@ static void op_reclaim(struct mbox *b, int si)
  */
 static void op_interrupted_take(struct mbox *b, int si)
 {
-	struct itimerval it = { .it_value = { .tv_usec = 2000 } };
+	/*
+	 * Repeating: a first signal that lands before the ioctl sleeps (on a
+	 * busy host) is followed by one that ends the wait.
+	 */
+	struct itimerval it = { .it_value = { .tv_usec = 2000 },
+				.it_interval = { .tv_usec = 5000 } };
 	int got;
 
 	if (b->ss[si].fd < 0 || oldest_pending(b) >= 0 ||
@@ -1620,17 +1632,109 @@ static int any_in(struct mbox *b, unsigned int mask)
 	return 0;
 }
 
+/*
+ * Guidance by the module's own coverage, where the kernel has kcov and the
+ * module was built for it (KCOV_INSTRUMENT, vm.sh MBX_VM_KCOV=1): this
+ * process's module PCs are traced per step; a kind of operation that
+ * reached PCs never seen before is drawn more often for a while (its
+ * score halves every 1000 steps).  The draw stays a function of the seed
+ * and of what the module did, so a seed replays on the same module build.
+ */
+#define COVER_WORDS	(1 << 16)
+#define PCSET		(1 << 16)
+static const unsigned int arm_lo[] = { 0, 110, 150, 200, 260, 420, 560, 650,
+				       760, 820, 870, 920, 950, 952, 970, 1000 };
+#define NARMS	(sizeof(arm_lo) / sizeof(arm_lo[0]) - 1)
+static unsigned long *cover;
+static uint64_t pcset[PCSET];
+static uint64_t npcs, pcs_guided, steps_guided, arm_new[NARMS];
+static double arm_score[NARMS];
+
+static void kcov_start(void)
+{
+	int fd = open("/sys/kernel/debug/kcov", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (ioctl(fd, KCOV_INIT_TRACE, COVER_WORDS) == 0) {
+		cover = mmap(NULL, COVER_WORDS * sizeof(unsigned long),
+			     PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (cover == MAP_FAILED || ioctl(fd, KCOV_ENABLE, KCOV_TRACE_PC))
+			cover = NULL;
+	}
+	if (!cover)
+		close(fd);
+}
+
+/* The PCs traced since the last call not seen before: how many. */
+static unsigned int kcov_new(void)
+{
+	unsigned long i, n;
+	unsigned int fresh = 0;
+
+	if (!cover)
+		return 0;
+	n = __atomic_load_n(&cover[0], __ATOMIC_RELAXED);
+	for (i = 0; i < n && i + 1 < COVER_WORDS; i++) {
+		uint64_t pc = cover[i + 1], h = (pc * 0x9e3779b97f4a7c15ULL) >> 48;
+
+		while (pcset[h] && pcset[h] != pc)
+			h = (h + 1) % PCSET;
+		if (!pcset[h] && npcs < PCSET - 1) {
+			pcset[h] = pc;
+			npcs++;
+			fresh++;
+		}
+	}
+	__atomic_store_n(&cover[0], 0, __ATOMIC_RELAXED);
+	return fresh;
+}
+
+static unsigned int pick_arm(void)
+{
+	double sum = 0, x;
+	unsigned int a;
+
+	for (a = 0; a < NARMS; a++)
+		sum += 1 + arm_score[a];
+	x = (rnd() >> 11) * (1.0 / 9007199254740992.0) * sum;
+	for (a = 0; a + 1 < NARMS; a++) {
+		x -= 1 + arm_score[a];
+		if (x < 0)
+			break;
+	}
+	return a;
+}
+
+static unsigned int arm_of(unsigned int r)
+{
+	unsigned int a = 0;
+
+	while (a + 1 < NARMS && r >= arm_lo[a + 1])
+		a++;
+	return a;
+}
+
 static void one_step(void)
 {
 	struct mbox *b = &boxes[below(NBOX)];
-	int si, r, n = live_count(b);
+	int si, r, n = live_count(b), guided = 0;
+	unsigned int fresh, a;
 
+	/* What the checks after the last step reached counts, unattributed. */
+	kcov_new();
 	if (!n || (n < MAXSESS && chance(2))) {
 		open_session(b);
 		return;
 	}
 	si = pick_session(b);
 	r = below(1000);
+	if (cover && chance(30)) {
+		a = pick_arm();
+		r = arm_lo[a] + below(arm_lo[a + 1] - arm_lo[a]);
+		guided = 1;
+		steps_guided++;
+	}
 	/*
 	 * Mostly an operation that has something to work on: one that
 	 * makes what the one drawn needs, when nothing has it.
@@ -1683,6 +1787,19 @@ static void one_step(void)
 		op_kill(b, si);
 	else
 		op_release(b, si);
+	if (!cover)
+		return;
+	fresh = kcov_new();
+	a = arm_of(r);
+	if (fresh) {
+		arm_new[a] += fresh;
+		arm_score[a] += 8.0 * fresh;
+		if (guided)
+			pcs_guided += fresh;
+	}
+	if (step % 1000 == 999)
+		for (a = 0; a < NARMS; a++)
+			arm_score[a] /= 2;
 }
 
 /*
@@ -1776,6 +1893,23 @@ static void report(double secs)
 	for (i = 0; i < T_NKINDS; i++)
 		printf("#   %-28s %10llu\n", tname[i],
 		       (unsigned long long)tcount[i]);
+	if (cover) {
+		static const char *const arm_name[NARMS] = {
+			"acquire any", "acquire slot", "revoke", "release",
+			"submit", "take", "complete", "collect any",
+			"collect call", "cancel", "events", "reclaim",
+			"interrupted take", "end session", "release",
+		};
+
+		printf("# statefuzz: kcov: %llu module PCs reached, %llu of them first by the %llu steps drawn by coverage; new PCs per kind:\n",
+		       (unsigned long long)npcs, (unsigned long long)pcs_guided,
+		       (unsigned long long)steps_guided);
+		for (i = 0; i < NARMS; i++)
+			printf("#   %-28s %10llu\n", arm_name[i],
+			       (unsigned long long)arm_new[i]);
+	} else {
+		printf("# statefuzz: no kcov of the module: drawn without guidance\n");
+	}
 	printf("# statefuzz: rejected calls by errno:\n");
 	for (i = 1; i < NERRNO; i++)
 		if (ecount[i])
@@ -1839,6 +1973,8 @@ TEST_F_TIMEOUT(statefuzz, state_machine, 86400)
 			b->s[j].owner = b->s[j].caller = b->s[j].callee = NOSESS;
 		}
 	}
+	kcov_start();
+	kcov_new();
 	t0 = now_ns();
 	for (step = 0; step < ops; step++) {
 		one_step();

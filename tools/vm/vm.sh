@@ -51,6 +51,10 @@
 #                    CONFIG_GCOV_KERNEL: the debug kernel), in
 #                    build/kmod/<kver>-gcov; after rmmod the VM sends its
 #                    .gcda files back (below).  Runs in build/vm/<kver>-gcov
+#   MBX_VM_KCOV=1    the module built with KCOV_INSTRUMENT (a kernel with
+#                    CONFIG_KCOV: the debug kernel), in build/kmod/<kver>-kcov,
+#                    for the state fuzzer's guidance.  Runs in
+#                    build/vm/<kver>-kcov
 #
 # Files out of the VM: whatever /tmp/mbx-vm-out holds at power-off (with
 # MBX_VM_GCOV, /sys/kernel/debug/gcov's .gcda files, in gcov/) goes over a
@@ -62,6 +66,7 @@ set -euo pipefail
 
 FAULT=${MBX_VM_FAULT:-}
 GCOV=${MBX_VM_GCOV:-}
+KCOV=${MBX_VM_KCOV:-}
 TIMEOUT=${MBX_VM_TIMEOUT:-600}
 
 # Software emulation (no KVM here).  One host thread runs both vCPUs in turn
@@ -129,7 +134,7 @@ kbuild() {
 # Build the module (and, for the runner's tests, runner_fault) against
 # KVER's headers, in build/kmod/<kver>/: M= builds in the source directory,
 # so each kernel gets its own copy of the sources.
-kmod_dir() { echo "$BUILD/kmod/$1${GCOV:+-gcov}"; }
+kmod_dir() { echo "$BUILD/kmod/$1${GCOV:+-gcov}${KCOV:+-kcov}"; }
 
 build_modules() {
 	local kver=$1 out
@@ -140,7 +145,7 @@ build_modules() {
 		\( -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name VERSION \) \
 		! -name '*.mod.c' -print0 | tar --null -cf - -T -) |
 		tar -xf - -C "$out/mbx"
-	kbuild "$(kernel_kdir "$kver")" "$out/mbx" ${GCOV:+MBX_GCOV=y} || return 1
+	kbuild "$(kernel_kdir "$kver")" "$out/mbx" ${GCOV:+MBX_GCOV=y} ${KCOV:+MBX_KCOV=y} || return 1
 	if [[ -n $FAULT ]]; then
 		cp -p "$TOP/selftests/runner/Kbuild" "$TOP/selftests/runner/runner_fault.c" \
 			"$out/runner_fault/"
@@ -388,7 +393,7 @@ unlock_kernel() {
 }
 
 run_dir() {
-	local d=$BUILD/vm/$1${FAULT:+-fault-$FAULT}${GCOV:+-gcov}
+	local d=$BUILD/vm/$1${FAULT:+-fault-$FAULT}${GCOV:+-gcov}${KCOV:+-kcov}
 	mkdir -p "$d"
 	echo "$d"
 }
