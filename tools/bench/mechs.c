@@ -8,6 +8,7 @@
 
 extern const struct mech mech_pipe;
 extern const struct mech mech_eventfd;
+extern const struct mech mech_futex;
 extern const struct mech mech_seqpacket;
 extern const struct mech mech_mq;
 extern const struct mech mech_sysv;
@@ -18,6 +19,7 @@ extern const struct mech mech_mailbox_uring;
 const struct mech *const bench_mechs[] = {
 	&mech_pipe,
 	&mech_eventfd,
+	&mech_futex,
 	&mech_seqpacket,
 	&mech_mq,
 	&mech_sysv,
