@@ -96,7 +96,8 @@ check-debug:
 
 # The benchmark in the VM on each kernel (KERNELS narrows it; BENCH_ARGS
 # replaces the arguments). Figures: Documentation/userspace-api/mbx-bench.rst.
-BENCH_ARGS ?= --all --mech pipe,eventfd,futex,sysv,mailbox,mailbox-batch,mailbox-uring \
+BENCH_ARGS ?= --case pingpong,inflight,solo,sweep \
+	--mech pipe,eventfd,futex,sysv,mailbox,mailbox-batch,mailbox-uring \
 	--repeat 3 --iters 10000 --detail
 bench:
 	$(Q)$(VM)/deps.sh vm

@@ -887,6 +887,14 @@ static void run_one(const struct mech *m, const struct bcase *c,
 		snprintf(o->why, sizeof(o->why), "mmap: %s", strerror(errno));
 		return;
 	}
+	for (i = 0; c->solo && bench_lazy_submit[i]; i++) {
+		if (!strcmp(m->name, bench_lazy_submit[i])) {
+			snprintf(o->why, sizeof(o->why),
+				 "its submit waits for a collect");
+			o->skipped = true;
+			goto out;
+		}
+	}
 	if (!quit_msg(&r)) {
 		snprintf(o->why, sizeof(o->why), "quit message: %s",
 			 strerror(ENOMEM));

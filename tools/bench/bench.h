@@ -174,6 +174,8 @@ struct mech {
 /* mechs.c: every mechanism, in the order of the output. */
 extern const struct mech *const bench_mechs[];
 extern const int bench_nmechs;
+/* Their names whose submit() only queues (NULL-terminated). */
+extern const char *const bench_lazy_submit[];
 
 /* System calls this process issued in its measured loop. */
 extern uint64_t nsys;

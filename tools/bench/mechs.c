@@ -29,3 +29,14 @@ const struct mech *const bench_mechs[] = {
 };
 
 const int bench_nmechs = sizeof(bench_mechs) / sizeof(bench_mechs[0]);
+
+/*
+ * The mechanisms whose submit only queues the call until the next
+ * collect: the solo case (submit, take, collect in one process) would
+ * take before anything was sent and wait for ever. They skip it.
+ */
+const char *const bench_lazy_submit[] = {
+	"mailbox-batch",
+	"mailbox-uring",
+	NULL,
+};
