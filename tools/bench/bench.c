@@ -1172,23 +1172,39 @@ struct table {
  * ratio of each to the first baseline and of each but the first baseline
  * to the second (mailbox/pipe, mailbox/futex, futex/pipe).
  */
+/* The width of the median column of mechanism i, 9 at least. */
+static int mech_width(int i)
+{
+	int n = strlen(bench_mechs[i]->name);
+
+	return n > 9 ? n : 9;
+}
+
+/* The width of the column "mechanism i / @base", 14 at least. */
+static int ratio_width(int i, const char *base)
+{
+	int n = strlen(bench_mechs[i]->name) + 1 + strlen(base);
+
+	return n > 14 ? n : 14;
+}
+
 static void print_sweep(const struct table *t, int n, const bool *want_mech)
 {
 	int b1 = find_mech(opt.baseline), b2 = find_mech(opt.baseline2);
-	char col[40];
-	int k, i;
+	char col[80];
+	int k, i, w;
 
 	printf("\npayload sweep, ping-pong: median us, and ratios of the medians\n");
 	printf("%8s", "bytes");
 	for (i = 0; i < bench_nmechs; i++)
 		if (want_mech[i])
-			printf(" %9.9s", bench_mechs[i]->name);
+			printf(" %*s", mech_width(i), bench_mechs[i]->name);
 	for (i = 0; i < bench_nmechs; i++) {
 		if (!want_mech[i] || i == b1)
 			continue;
 		snprintf(col, sizeof(col), "%s/%s", bench_mechs[i]->name,
 			 opt.baseline);
-		printf(" %14.14s", col);
+		printf(" %*s", ratio_width(i, opt.baseline), col);
 	}
 	for (i = 0; i < bench_nmechs; i++) {
 		if (!want_mech[i] || i == b1 || i == b2 || b2 < 0 ||
@@ -1196,7 +1212,7 @@ static void print_sweep(const struct table *t, int n, const bool *want_mech)
 			continue;
 		snprintf(col, sizeof(col), "%s/%s", bench_mechs[i]->name,
 			 opt.baseline2);
-		printf(" %14.14s", col);
+		printf(" %*s", ratio_width(i, opt.baseline2), col);
 	}
 	printf("\n");
 	for (k = 0; k < n; k++) {
@@ -1209,26 +1225,29 @@ static void print_sweep(const struct table *t, int n, const bool *want_mech)
 			if (!want_mech[i])
 				continue;
 			if (o[i].ran)
-				printf(" %9.1f", o[i].median_ns / 1e3);
+				printf(" %*.1f", mech_width(i),
+				       o[i].median_ns / 1e3);
 			else
-				printf(" %9s", "-");
+				printf(" %*s", mech_width(i), "-");
 		}
 		for (i = 0; i < bench_nmechs; i++) {
 			if (!want_mech[i] || i == b1)
 				continue;
+			w = ratio_width(i, opt.baseline);
 			if (o[i].ran && x1 && want_mech[b1] && x1->ran)
-				printf(" %14.2f", o[i].median_ns / x1->median_ns);
+				printf(" %*.2f", w, o[i].median_ns / x1->median_ns);
 			else
-				printf(" %14s", "-");
+				printf(" %*s", w, "-");
 		}
 		for (i = 0; i < bench_nmechs; i++) {
 			if (!want_mech[i] || i == b1 || i == b2 || b2 < 0 ||
 			    !want_mech[b2])
 				continue;
+			w = ratio_width(i, opt.baseline2);
 			if (o[i].ran && x2->ran)
-				printf(" %14.2f", o[i].median_ns / x2->median_ns);
+				printf(" %*.2f", w, o[i].median_ns / x2->median_ns);
 			else
-				printf(" %14s", "-");
+				printf(" %*s", w, "-");
 		}
 		printf("\n");
 	}

@@ -6,11 +6,18 @@
  *
  * Messages above PIPE_BUF (MSG_SHARED_MAX) go through a pipe only with 1
  * caller and 1 callee, each pipe then having one writer and one reader:
- * they are written and read in a loop, every system call counted, and each
- * pipe is grown to hold a whole message (F_SETPIPE_SZ, up to
+ * they are written and read in a loop, every system call counted, and the
+ * request pipe is grown to hold a whole message (F_SETPIPE_SZ, up to
  * /proc/sys/fs/pipe-max-size), so that a call is one write and one read
- * per side when the reader keeps up. A datagram of a socketpair must fit
- * its socket's send buffer: seqpacket stops at SEQPACKET_MAX.
+ * per side when the reader keeps up.
+ *
+ * A caller's reply channel must hold every reply it can have outstanding
+ * (depth messages): a callee blocked writing a reply while its caller is
+ * blocked writing a request would never return. The reply pipes are grown
+ * to that, and a run that needs more than the pipe can be given is
+ * skipped; a datagram of a socketpair must fit its socket's send buffer,
+ * and the replies in flight the default buffers: seqpacket stops at
+ * SEQPACKET_MAX and SEQPACKET_QUEUE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +32,7 @@
 
 #define PIPE_DEFAULT	65536	/* a new pipe's buffer */
 #define SEQPACKET_MAX	65536	/* well under the default wmem_default */
+#define SEQPACKET_QUEUE	131072	/* the replies in flight, same reason */
 
 struct fdpair_priv {
 	int req[2];			/* callers write [1], callees read [0] */
@@ -47,16 +55,23 @@ static void fdpair_close(struct fdpair_priv *p)
 	}
 }
 
-static int fdpair_make(int fds[2], bool seqpacket, int size)
+/*
+ * A channel; a pipe that must hold @need bytes is grown to it (1: it
+ * cannot be), one that should hold @want is grown if it can be.
+ */
+static int fdpair_make(int fds[2], bool seqpacket, size_t need, size_t want)
 {
 	int sv[2];
 
 	if (!seqpacket) {
 		if (pipe(fds))
 			return -errno;
+		if (need > PIPE_DEFAULT &&
+		    fcntl(fds[1], F_SETPIPE_SZ, (int)need) < (int)need)
+			return 1;
 		/* Best effort: a smaller pipe only costs more transfers. */
-		if (size > PIPE_DEFAULT)
-			fcntl(fds[1], F_SETPIPE_SZ, size);
+		if (want > PIPE_DEFAULT && want > need)
+			fcntl(fds[1], F_SETPIPE_SZ, (int)want);
 		return 0;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv))
@@ -70,12 +85,15 @@ static int fdpair_make(int fds[2], bool seqpacket, int size)
 static int fdpair_setup(struct run *r, bool seqpacket, char *why,
 			size_t len)
 {
+	size_t replies = (size_t)r->c->depth * r->size;
 	struct fdpair_priv *p;
 	int i, ret;
 
-	if (seqpacket && r->size > SEQPACKET_MAX) {
-		snprintf(why, len, "datagrams of at most %d bytes here",
-			 SEQPACKET_MAX);
+	if (seqpacket && (r->size > SEQPACKET_MAX ||
+			  replies > SEQPACKET_QUEUE)) {
+		snprintf(why, len,
+			 "datagrams of at most %d bytes here, %d bytes of replies in flight",
+			 SEQPACKET_MAX, SEQPACKET_QUEUE);
 		return 1;
 	}
 	if (!seqpacket && r->size > MSG_SHARED_MAX &&
@@ -92,9 +110,13 @@ static int fdpair_setup(struct run *r, bool seqpacket, char *why,
 	memset(p->rep, -1, sizeof(p->rep));
 	p->seqpacket = seqpacket;
 	r->priv = p;
-	ret = fdpair_make(p->req, seqpacket, r->size);
+	ret = fdpair_make(p->req, seqpacket, 0, r->size);
 	for (i = 0; !ret && i < r->c->callers; i++)
-		ret = fdpair_make(p->rep[i], seqpacket, r->size);
+		ret = fdpair_make(p->rep[i], seqpacket, replies, r->size);
+	if (ret == 1)
+		snprintf(why, len,
+			 "a reply pipe of %zu bytes (%d calls in flight): %s (see /proc/sys/fs/pipe-max-size)",
+			 replies, r->c->depth, strerror(errno));
 	return ret;
 }
 
