@@ -125,13 +125,16 @@ coverage:
 
 # The benchmark in the VM on each kernel (KERNELS narrows it; BENCH_ARGS
 # replaces the arguments). Figures: Documentation/userspace-api/mbx-bench.rst.
-BENCH_ARGS ?= --all --repeat 3 --iters 10000 --detail
+BENCH_ARGS ?= --case pingpong,inflight,solo,sweep \
+	--mech pipe,eventfd,futex,sysv,mailbox,mailbox-batch,mailbox-uring \
+	--repeat 3 --iters 10000 --detail
 bench:
 	$(Q)$(VM)/deps.sh vm
 	$(Q)$(MAKE) -j$(NPROC) all
 	$(Q)set -e; for k in $(or $(KERNELS),6.1 6.12 6.12-rt); do \
 		echo "# mailbox-bench on $$k"; \
-		$(VM)/vm.sh exec $$k "mailbox-bench $(BENCH_ARGS)"; \
+		MBX_VM_TIMEOUT=$${MBX_VM_TIMEOUT:-1200} \
+			$(VM)/vm.sh exec $$k "mailbox-bench $(BENCH_ARGS)"; \
 	done
 
 # The long runs, in the VM on each kernel (KERNELS narrows it): the stress

@@ -13,6 +13,9 @@
  * and collects every call itself, so that nothing waits and nothing is
  * switched: the cost of the system calls alone. Every call is a request of
  * --size bytes (64) answered by a reply of as many, checked by the caller.
+ * The sweep runs ping-pong at each of --sizes (64 B to 1 MiB) for the
+ * mechanisms of --sweep-mech (pipe, futex, mailbox), with fewer calls per
+ * run above 4 KiB, and sums it up in one table of medians and ratios.
  *
  * Each party is a process of its own, forked from this one; by default all
  * are pinned to one CPU, since a wakeup that crosses CPUs under software
@@ -75,6 +78,7 @@ struct opts opt = {
 	.depth = 16,
 	.size = MSG_DEFAULT,
 	.baseline = "pipe",
+	.baseline2 = "futex",
 };
 
 uint64_t nsys;
@@ -119,31 +123,49 @@ static void fail(struct worker *w, const char *what, int err)
 		 err ? strerror(err) : "wrong reply");
 }
 
-/* read/write of a whole message; short transfers are errors here. */
 int xfer_read(int fd, void *buf, int size)
 {
-	ssize_t n = SYS(read(fd, buf, size));
+	uint8_t *p = buf;
+	ssize_t n;
 
-	if (n == size)
-		return 0;
-	return n < 0 ? -errno : -EIO;
+	while (size > 0) {
+		n = SYS(read(fd, p, size));
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		size -= n;
+	}
+	return 0;
 }
 
 int xfer_write(int fd, const void *buf, int size)
 {
-	ssize_t n = SYS(write(fd, buf, size));
+	const uint8_t *p = buf;
+	ssize_t n;
 
-	if (n == size)
-		return 0;
-	return n < 0 ? -errno : -EIO;
+	while (size > 0) {
+		n = SYS(write(fd, p, size));
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		size -= n;
+	}
+	return 0;
 }
 
+/* The parent's, in a buffer of the largest size asked so far. */
 const struct bmsg *quit_msg(const struct run *r)
 {
-	static uint64_t buf[MSG_MAX / sizeof(uint64_t)];
-	struct bmsg *q = (struct bmsg *)buf;
+	static struct bmsg *q;
+	static int qsize;
 
-	(void)r;
+	if (r->size > qsize) {
+		free(q);
+		q = calloc(1, r->size);
+		qsize = q ? r->size : 0;
+		if (!q)
+			return NULL;
+	}
 	q->seq = SEQ_QUIT;
 	return q;
 }
@@ -161,17 +183,26 @@ int nothing_to_finish(struct worker *w)
 
 static struct bcase cases[] = {
 	{ "pingpong", "ping-pong: 1 caller, 1 callee, 1 call in flight",
-	  1, 1, 1, false },
+	  1, 1, 1, false, false },
 	{ "inflight", "in flight: 1 caller, 1 callee, 16 calls in flight",
-	  1, 1, 16, false },
+	  1, 1, 16, false, false },
 	{ "mpmc", "4 callers, 2 callees, 1 call in flight per caller",
-	  4, 2, 1, false },
+	  4, 2, 1, false, false },
 	{ "solo", "no wakeup: one process makes, serves and collects each call",
-	  1, 1, 2, true },
+	  1, 1, 2, true, false },
+	{ "sweep", "payload sweep: ping-pong at each of --sizes",
+	  1, 1, 1, false, true },
 };
 
 #define NCASES	(int)(sizeof(cases) / sizeof(cases[0]))
 #define CASE_INFLIGHT	1
+
+/* The sweep: ping-pong at each of these sizes (--sizes). */
+#define MAX_SIZES	8
+static int sweep_sizes[MAX_SIZES] = { 64, 4096, 65536, 1 << 20 };
+static int nsweep = 4;
+/* Without --sweep-mech the sweep runs these: the copy, the hand-made, ours. */
+static const char *const sweep_default = "pipe,futex,mailbox";
 
 /* ------------------------------------------------------------------ */
 /* Counting system calls with perf_event_open(2)                        */
@@ -553,15 +584,20 @@ static int pick_cpu(void)
 /* A forked party: set up, say ready, wait for go, run, report. */
 static void party(struct run *r, bool caller, int id, int ready, int go)
 {
-	/* The stage (MAX_DEPTH messages), then in and out of each worker. */
-	static uint64_t buf[(MAX_DEPTH + 4) * MSG_MAX / sizeof(uint64_t)];
 	struct worker w = { .r = r, .id = id, .caller = caller }, callee;
-	uint8_t *b = (uint8_t *)buf;
 	size_t sz = r->size;
 	cpu_set_t set;
+	uint8_t *b;
 	char c = 0;
 	int ret;
 
+	/* The stage (MAX_DEPTH messages), then in and out of each worker. */
+	b = mmap(NULL, (MAX_DEPTH + 4) * sz, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED) {
+		fail(&w, "mmap", errno);
+		_exit(1);
+	}
 	w.stage = b;
 	w.in = (struct bmsg *)(b + MAX_DEPTH * sz);
 	w.out = (struct bmsg *)(b + (MAX_DEPTH + 1) * sz);
@@ -624,6 +660,8 @@ struct outcome {
 	double perf_caller;	/* counted by the kernel; < 0: not counted */
 	double perf_callee;
 	double csw_per_call;	/* both sides; < 0: not counted */
+	double csw_caller;	/* per call, each side; < 0: not counted */
+	double csw_callee;
 	double sleep_caller;	/* voluntary switches per call */
 	double preempt_caller;	/* involuntary switches per call */
 	double sleep_callee;
@@ -680,6 +718,7 @@ static void summarize(struct run *r, struct outcome *o)
 	const struct bcase *c = r->c;
 	uint64_t calls = 0, served = 0, t0 = UINT64_MAX, t1 = 0;
 	double sysc = 0, sysd = 0, pc = 0, pd = 0, csw = 0, *lat;
+	double cswc = 0, cswd = 0;
 	long vc = 0, ic = 0, vd = 0, id = 0;
 	bool perf = true;
 	size_t n = 0, i;
@@ -702,6 +741,7 @@ static void summarize(struct run *r, struct outcome *o)
 			perf = false;
 		pc += res->sys_perf;
 		csw += res->csw_perf;
+		cswc += res->csw_perf;
 		vc += res->nvcsw;
 		ic += res->nivcsw;
 	}
@@ -714,6 +754,7 @@ static void summarize(struct run *r, struct outcome *o)
 			perf = false;
 		pd += res->sys_perf;
 		csw += res->csw_perf;
+		cswd += res->csw_perf;
 		vd += res->nvcsw;
 		id += res->nivcsw;
 	}
@@ -736,6 +777,9 @@ static void summarize(struct run *r, struct outcome *o)
 	 * the warm-up, a small overestimate. */
 	o->csw_per_call = perf && calls ? csw / (calls + c->callers *
 						 opt.warmup) : -1;
+	/* Each side over the calls its counters saw, as sys/call. */
+	o->csw_caller = perf && calls ? cswc / calls : -1;
+	o->csw_callee = perf && served ? cswd / served : -1;
 	o->ran = true;
 }
 
@@ -842,6 +886,19 @@ static void run_one(const struct mech *m, const struct bcase *c,
 	    r.done_at == MAP_FAILED) {
 		snprintf(o->why, sizeof(o->why), "mmap: %s", strerror(errno));
 		return;
+	}
+	for (i = 0; c->solo && bench_lazy_submit[i]; i++) {
+		if (!strcmp(m->name, bench_lazy_submit[i])) {
+			snprintf(o->why, sizeof(o->why),
+				 "its submit waits for a collect");
+			o->skipped = true;
+			goto out;
+		}
+	}
+	if (!quit_msg(&r)) {
+		snprintf(o->why, sizeof(o->why), "quit message: %s",
+			 strerror(ENOMEM));
+		goto out;
 	}
 	ret = m->setup(&r, o->why, sizeof(o->why));
 	if (ret) {
@@ -992,7 +1049,7 @@ static void print_machine(void)
 		       pick_cpu());
 	else
 		printf("# not pinned: the scheduler places the parties\n");
-	printf("# %ld measured calls per run after %ld warm-up calls per caller, %d-byte calls and replies\n",
+	printf("# %ld measured calls per run after %ld warm-up calls per caller, %d-byte calls and replies (the sweep: as its tables say)\n",
 	       opt.iters, opt.warmup, opt.size);
 	printf("# %d run%s of each mechanism, taken in turn%s; calls/s: the median rate over windows of %d calls\n",
 	       opt.repeat, opt.repeat > 1 ? "s" : "",
@@ -1014,24 +1071,59 @@ static void fmt_sys(char *buf, size_t len, double built, double perf)
 		snprintf(buf, len, "%.2f/%.2f", built, perf);
 }
 
-/* The mechanism of the ratio columns, -1: not in this run. */
-static int base_mech = -1;
+static int find_mech(const char *name);
 
-static void print_case(const struct bcase *c, const struct outcome *o,
+/* The outcome of the mechanism @name, if it is in this table. */
+static const struct outcome *want_base(const char *name,
+				       const struct outcome *o,
+				       const bool *want_mech)
+{
+	int i = find_mech(name);
+
+	return i >= 0 && want_mech[i] ? &o[i] : NULL;
+}
+
+static void print_ratios(const struct outcome *x, const struct outcome *base)
+{
+	if (base && base->ran && base->median_ns > 0 && base->calls_per_s > 0)
+		printf(" %7.2f %7.2f", x->median_ns / base->median_ns,
+		       x->calls_per_s / base->calls_per_s);
+	else
+		printf(" %7s %7s", "-", "-");
+}
+
+static void fmt_csw(char *buf, size_t len, double v)
+{
+	if (v >= 0)
+		snprintf(buf, len, "%.2f", v);
+	else
+		snprintf(buf, len, "-");
+}
+
+/*
+ * One table: a line per mechanism, the ratios to the two baselines, then
+ * per side the system calls (by construction / counted) and the context
+ * switches per call (counted).
+ */
+static void print_case(const char *desc, bool solo, const struct outcome *o,
 		       const bool *want_mech)
 {
-	const struct outcome *base = base_mech >= 0 ? &o[base_mech] : NULL;
-	char sc[32], sd[32], csw[16], lat[32], tput[32];
+	const struct outcome *base = want_base(opt.baseline, o, want_mech);
+	const struct outcome *base2 = want_base(opt.baseline2, o, want_mech);
+	char sc[32], sd[32], cc[16], cd[16], h[4][16];
 	int i;
 
-	snprintf(lat, sizeof(lat), "lat/%s", opt.baseline);
-	snprintf(tput, sizeof(tput), "tput/%s", opt.baseline);
-	printf("\n%s\n", c->desc);
-	printf("%-10s %10s %10s %11s %8s %8s %11s %11s %7s\n", "mechanism",
-	       "median us", "p99 us", "calls/s", lat, tput,
-	       "sys/call", "sys/call", "csw/");
-	printf("%-10s %10s %10s %11s %8s %8s %11s %11s %7s\n", "", "", "", "",
-	       "", "", "caller", "callee", "call");
+	snprintf(h[0], sizeof(h[0]), "lat/");
+	snprintf(h[1], sizeof(h[1]), "tput/");
+	snprintf(h[2], sizeof(h[2]), "%.7s", opt.baseline);
+	snprintf(h[3], sizeof(h[3]), "%.7s", opt.baseline2);
+	printf("\n%s\n", desc);
+	printf("%-13s %9s %9s %9s %7s %7s %7s %7s %11s %11s %6s %6s\n",
+	       "mechanism", "median", "p99", "calls/s", h[0], h[1], h[0], h[1],
+	       "sys/call", "sys/call", "csw/", "csw/");
+	printf("%-13s %9s %9s %9s %7s %7s %7s %7s %11s %11s %6s %6s\n",
+	       "", "us", "us", "", h[2], h[2], h[3], h[3], "caller", "callee",
+	       "caller", "callee");
 	for (i = 0; i < bench_nmechs; i++) {
 		const struct outcome *x = &o[i];
 		const char *name = bench_mechs[i]->name;
@@ -1040,32 +1132,26 @@ static void print_case(const struct bcase *c, const struct outcome *o,
 			continue;
 		if (!x->ran) {
 			if (x->why[0])
-				printf("%-10s %s: %s\n", name,
+				printf("%-13s %s: %s\n", name,
 				       x->skipped ? "skipped" : "FAILED",
 				       x->why);
 			continue;
 		}
 		fmt_sys(sc, sizeof(sc), x->sys_caller, x->perf_caller);
 		fmt_sys(sd, sizeof(sd), x->sys_callee, x->perf_callee);
-		if (x->csw_per_call >= 0)
-			snprintf(csw, sizeof(csw), "%.2f", x->csw_per_call);
-		else
-			snprintf(csw, sizeof(csw), "-");
-		printf("%-10s %10.1f %10.1f %11.0f ", name,
-		       x->median_ns / 1e3, x->p99_ns / 1e3, x->calls_per_s);
-		if (base && base->ran && base->median_ns > 0 &&
-		    base->calls_per_s > 0)
-			printf("%8.2f %8.2f ", x->median_ns / base->median_ns,
-			       x->calls_per_s / base->calls_per_s);
-		else
-			printf("%8s %8s ", "-", "-");
-		printf("%11s %11s %7s\n", sc, sd, csw);
+		fmt_csw(cc, sizeof(cc), x->csw_caller);
+		fmt_csw(cd, sizeof(cd), x->csw_callee);
+		printf("%-13s %9.1f %9.1f %9.0f", name, x->median_ns / 1e3,
+		       x->p99_ns / 1e3, x->calls_per_s);
+		print_ratios(x, base);
+		print_ratios(x, base2);
+		printf(" %11s %11s %6s %6s\n", sc, sd, cc, cd);
 	}
-	if (opt.detail && !c->solo) {
+	if (opt.detail && !solo) {
 		printf("switches per call (getrusage), sleeps/preemptions:\n");
 		for (i = 0; i < bench_nmechs; i++)
 			if (want_mech[i] && o[i].ran)
-				printf("  %-10s caller %.2f/%.2f  callee %.2f/%.2f  CPU idle %.0f%%\n",
+				printf("  %-13s caller %.2f/%.2f  callee %.2f/%.2f  CPU idle %.0f%%\n",
 				       bench_mechs[i]->name, o[i].sleep_caller,
 				       o[i].preempt_caller, o[i].sleep_callee,
 				       o[i].preempt_callee, 100 * o[i].idle);
@@ -1073,33 +1159,127 @@ static void print_case(const struct bcase *c, const struct outcome *o,
 	fflush(stdout);
 }
 
-static void print_json(struct outcome (*o)[MAX_MECHS], const bool *want_case)
+/* One table of the output: a case at one size, each mechanism's outcome. */
+struct table {
+	const struct bcase *c;
+	int size;
+	long iters;
+	struct outcome o[MAX_MECHS];
+};
+
+/*
+ * The sweep as one table: per size the median of each mechanism, then the
+ * ratio of each to the first baseline and of each but the first baseline
+ * to the second (mailbox/pipe, mailbox/futex, futex/pipe).
+ */
+/* The width of the median column of mechanism i, 9 at least. */
+static int mech_width(int i)
+{
+	int n = strlen(bench_mechs[i]->name);
+
+	return n > 9 ? n : 9;
+}
+
+/* The width of the column "mechanism i / @base", 14 at least. */
+static int ratio_width(int i, const char *base)
+{
+	int n = strlen(bench_mechs[i]->name) + 1 + strlen(base);
+
+	return n > 14 ? n : 14;
+}
+
+static void print_sweep(const struct table *t, int n, const bool *want_mech)
+{
+	int b1 = find_mech(opt.baseline), b2 = find_mech(opt.baseline2);
+	char col[80];
+	int k, i, w;
+
+	printf("\npayload sweep, ping-pong: median us, and ratios of the medians\n");
+	printf("%8s", "bytes");
+	for (i = 0; i < bench_nmechs; i++)
+		if (want_mech[i])
+			printf(" %*s", mech_width(i), bench_mechs[i]->name);
+	for (i = 0; i < bench_nmechs; i++) {
+		if (!want_mech[i] || i == b1)
+			continue;
+		snprintf(col, sizeof(col), "%s/%s", bench_mechs[i]->name,
+			 opt.baseline);
+		printf(" %*s", ratio_width(i, opt.baseline), col);
+	}
+	for (i = 0; i < bench_nmechs; i++) {
+		if (!want_mech[i] || i == b1 || i == b2 || b2 < 0 ||
+		    !want_mech[b2])
+			continue;
+		snprintf(col, sizeof(col), "%s/%s", bench_mechs[i]->name,
+			 opt.baseline2);
+		printf(" %*s", ratio_width(i, opt.baseline2), col);
+	}
+	printf("\n");
+	for (k = 0; k < n; k++) {
+		const struct outcome *o = t[k].o;
+		const struct outcome *x1 = b1 >= 0 ? &o[b1] : NULL;
+		const struct outcome *x2 = b2 >= 0 ? &o[b2] : NULL;
+
+		printf("%8d", t[k].size);
+		for (i = 0; i < bench_nmechs; i++) {
+			if (!want_mech[i])
+				continue;
+			if (o[i].ran)
+				printf(" %*.1f", mech_width(i),
+				       o[i].median_ns / 1e3);
+			else
+				printf(" %*s", mech_width(i), "-");
+		}
+		for (i = 0; i < bench_nmechs; i++) {
+			if (!want_mech[i] || i == b1)
+				continue;
+			w = ratio_width(i, opt.baseline);
+			if (o[i].ran && x1 && want_mech[b1] && x1->ran)
+				printf(" %*.2f", w, o[i].median_ns / x1->median_ns);
+			else
+				printf(" %*s", w, "-");
+		}
+		for (i = 0; i < bench_nmechs; i++) {
+			if (!want_mech[i] || i == b1 || i == b2 || b2 < 0 ||
+			    !want_mech[b2])
+				continue;
+			w = ratio_width(i, opt.baseline2);
+			if (o[i].ran && x2->ran)
+				printf(" %*.2f", w, o[i].median_ns / x2->median_ns);
+			else
+				printf(" %*s", w, "-");
+		}
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+static void print_json(const struct table *t, int n)
 {
 	struct utsname u;
 	bool first = true;
-	int c, i;
+	int k, i;
 
 	uname(&u);
 	printf("{\"kernel\":\"%s\",\"pinned\":%s,\"cpu\":%d,\"iters\":%ld,\"warmup\":%ld,\"size\":%d,\"results\":[",
 	       u.release, opt.pin ? "true" : "false",
 	       opt.pin ? pick_cpu() : -1, opt.iters, opt.warmup, opt.size);
-	for (c = 0; c < NCASES; c++) {
-		if (!want_case[c])
-			continue;
+	for (k = 0; k < n; k++) {
 		for (i = 0; i < bench_nmechs; i++) {
-			const struct outcome *x = &o[c][i];
+			const struct outcome *x = &t[k].o[i];
 
 			if (!x->ran)
 				continue;
-			printf("%s{\"case\":\"%s\",\"mechanism\":\"%s\",\"depth\":%d,\"median_ns\":%.0f,\"p99_ns\":%.0f,\"calls_per_s\":%.0f,\"mean_calls_per_s\":%.0f,\"syscalls_caller\":%.3f,\"syscalls_callee\":%.3f,\"perf_syscalls_caller\":%.3f,\"perf_syscalls_callee\":%.3f,\"csw_per_call\":%.3f,\"sleeps_caller\":%.3f,\"preemptions_caller\":%.3f,\"sleeps_callee\":%.3f,\"preemptions_callee\":%.3f,\"cpu_idle\":%.3f}",
-			       first ? "" : ",", cases[c].name,
-			       bench_mechs[i]->name, cases[c].depth,
+			printf("%s{\"case\":\"%s\",\"mechanism\":\"%s\",\"depth\":%d,\"size\":%d,\"iters\":%ld,\"median_ns\":%.0f,\"p99_ns\":%.0f,\"calls_per_s\":%.0f,\"mean_calls_per_s\":%.0f,\"syscalls_caller\":%.3f,\"syscalls_callee\":%.3f,\"perf_syscalls_caller\":%.3f,\"perf_syscalls_callee\":%.3f,\"csw_per_call\":%.3f,\"csw_caller\":%.3f,\"csw_callee\":%.3f,\"sleeps_caller\":%.3f,\"preemptions_caller\":%.3f,\"sleeps_callee\":%.3f,\"preemptions_callee\":%.3f,\"cpu_idle\":%.3f}",
+			       first ? "" : ",", t[k].c->name,
+			       bench_mechs[i]->name, t[k].c->depth,
+			       t[k].size, t[k].iters,
 			       x->median_ns, x->p99_ns, x->calls_per_s,
 			       x->mean_calls_per_s, x->sys_caller,
 			       x->sys_callee, x->perf_caller, x->perf_callee,
-			       x->csw_per_call, x->sleep_caller,
-			       x->preempt_caller, x->sleep_callee,
-			       x->preempt_callee, x->idle);
+			       x->csw_per_call, x->csw_caller, x->csw_callee,
+			       x->sleep_caller, x->preempt_caller,
+			       x->sleep_callee, x->preempt_callee, x->idle);
 			first = false;
 		}
 	}
@@ -1122,7 +1302,9 @@ static void count_syscalls(const struct mech *m, const struct bcase *c,
 	if (tp_sys_enter < 0 || c->solo)
 		return;
 	counting = true;
-	opt.iters = COUNT_CALLS * c->callers;
+	/* As many as the timed runs at most (the sweep's large sizes). */
+	if (opt.iters > COUNT_CALLS * c->callers)
+		opt.iters = COUNT_CALLS * c->callers;
 	run_one(m, c, &o);
 	opt.iters = iters;
 	counting = false;
@@ -1132,6 +1314,8 @@ static void count_syscalls(const struct mech *m, const struct bcase *c,
 		runs[k].perf_caller = o.perf_caller;
 		runs[k].perf_callee = o.perf_callee;
 		runs[k].csw_per_call = o.csw_per_call;
+		runs[k].csw_caller = o.csw_caller;
+		runs[k].csw_callee = o.csw_callee;
 	}
 }
 
@@ -1160,6 +1344,8 @@ static void median_outcome(const struct outcome *runs, int n,
 		offsetof(struct outcome, perf_caller),
 		offsetof(struct outcome, perf_callee),
 		offsetof(struct outcome, csw_per_call),
+		offsetof(struct outcome, csw_caller),
+		offsetof(struct outcome, csw_callee),
 		offsetof(struct outcome, sleep_caller),
 		offsetof(struct outcome, preempt_caller),
 		offsetof(struct outcome, sleep_callee),
@@ -1174,6 +1360,95 @@ static void median_outcome(const struct outcome *runs, int n,
 			median_of(runs, n, fields[f]);
 }
 
+/*
+ * Every wanted mechanism on case @c at the current opt.size, opt.repeat
+ * times, into @t. The repeats go round the mechanisms, so that a slow
+ * spell of the host falls on all of them alike. True if a run failed.
+ */
+static bool run_case(const struct bcase *c, const bool *want_mech,
+		     struct table *t)
+{
+	static struct outcome runs[MAX_MECHS][16];
+	bool failed = false;
+	int i, k;
+
+	t->c = c;
+	t->size = opt.size;
+	t->iters = opt.iters;
+	memset(runs, 0, sizeof(runs));
+	for (k = 0; k < opt.repeat; k++) {
+		for (i = 0; i < bench_nmechs; i++) {
+			if (!want_mech[i] || (k && !runs[i][k - 1].ran))
+				continue;
+			run_one(bench_mechs[i], c, &runs[i][k]);
+		}
+	}
+	for (i = 0; i < bench_nmechs; i++) {
+		if (!want_mech[i])
+			continue;
+		for (k = 0; k < opt.repeat; k++)
+			if (!runs[i][k].ran)
+				break;
+		if (k < opt.repeat) {
+			t->o[i] = runs[i][k];
+			if (!runs[i][k].skipped)
+				failed = true;
+			continue;
+		}
+		count_syscalls(bench_mechs[i], c, runs[i], opt.repeat);
+		median_outcome(runs[i], opt.repeat, &t->o[i]);
+	}
+	return failed;
+}
+
+/*
+ * Calls per run of the sweep at @size: --iters up to 4 KiB, then fewer in
+ * proportion (the bytes moved per run stay those of --iters 4 KiB calls),
+ * never fewer than SWEEP_MIN_CALLS.
+ */
+#define SWEEP_MIN_CALLS	200
+
+static long sweep_iters(int size)
+{
+	long n = opt.iters;
+
+	if (size > 4096)
+		n = (long)((double)opt.iters * 4096 / size);
+	if (n < SWEEP_MIN_CALLS)
+		n = SWEEP_MIN_CALLS;
+	return n < opt.iters ? n : opt.iters;
+}
+
+/* The sweep: ping-pong at each size; a table each, then the summary. */
+static bool run_sweep(const struct bcase *c, const bool *want_mech,
+		      struct table *t)
+{
+	long iters = opt.iters, warmup = opt.warmup;
+	int size = opt.size, k;
+	bool failed = false;
+	char desc[160];
+
+	for (k = 0; k < nsweep; k++) {
+		opt.size = sweep_sizes[k];
+		opt.iters = sweep_iters(opt.size);
+		if (opt.warmup > opt.iters / 4)
+			opt.warmup = opt.iters / 4;
+		failed |= run_case(c, want_mech, &t[k]);
+		if (!opt.json) {
+			snprintf(desc, sizeof(desc),
+				 "payload sweep: ping-pong, %d-byte calls and replies, %ld calls per run after %ld warm-up calls",
+				 opt.size, opt.iters, opt.warmup);
+			print_case(desc, false, t[k].o, want_mech);
+		}
+		opt.iters = iters;
+		opt.warmup = warmup;
+	}
+	opt.size = size;
+	if (!opt.json)
+		print_sweep(t, nsweep, want_mech);
+	return failed;
+}
+
 static void usage(FILE *f)
 {
 	int i;
@@ -1184,17 +1459,26 @@ static void usage(FILE *f)
 "\n"
 "Measure a two-step call through /dev/mailbox against other IPC.\n"
 "\n"
-"  --all             every case and every mechanism (the default)\n"
+"  --all             every case and every mechanism (the default; the\n"
+"                    sweep's mechanisms are --sweep-mech's)\n"
 "  --case LIST       run these cases (comma-separated, repeatable):\n"
-"                    pingpong, inflight, mpmc, solo\n"
+"                    pingpong, inflight, mpmc, solo, sweep (ping-pong at\n"
+"                    each of --sizes)\n"
 "  --mech LIST       run these mechanisms (comma-separated, repeatable),\n"
 "                    listed below\n"
+"  --sweep-mech LIST the mechanisms of the sweep (default %s)\n"
 "  --baseline NAME   the mechanism of the ratio columns (default %s)\n"
+"  --baseline2 NAME  the mechanism of the second ratio columns (default %s)\n"
 "  --iters N         measured calls per run, all callers (default %ld)\n"
 "  --warmup N        unmeasured calls per caller first (default %ld)\n"
 "  --depth N         calls in flight in the inflight case, 1..%d (default %d)\n"
 "  --size BYTES      bytes of each call and reply, a multiple of 8 in\n"
-"                    %d..%d (default %d)\n"
+"                    %d..%d (default %d); above %d the pipe runs only\n"
+"                    1 caller with 1 callee, seqpacket stops at 65536, mq\n"
+"                    at /proc/sys/fs/mqueue/msgsize_max\n"
+"  --sizes LIST      the sizes of the sweep (default 64,4096,65536,1048576);\n"
+"                    above 4096 bytes a run makes fewer calls, in proportion\n"
+"                    (at least %d)\n"
 "  --repeat N        runs of each mechanism, in turn; figures are medians\n"
 "  --cpu N           pin every party to CPU N (default: the last one)\n"
 "  --no-pin          let the scheduler place the parties\n"
@@ -1207,8 +1491,9 @@ static void usage(FILE *f)
 "\n"
 "The exit status is 1 when a run failed (a wrong reply, a party that died\n"
 "or timed out), 0 otherwise: the figures are not judged here.\n"
-"\nMechanisms:\n", opt.baseline, opt.iters, opt.warmup, MAX_DEPTH,
-		opt.depth, MSG_MIN, MSG_MAX, MSG_DEFAULT, opt.timeout);
+"\nMechanisms:\n", sweep_default, opt.baseline, opt.baseline2, opt.iters, opt.warmup,
+		MAX_DEPTH, opt.depth, MSG_MIN, MSG_MAX, MSG_DEFAULT,
+		MSG_SHARED_MAX, SWEEP_MIN_CALLS, opt.timeout);
 	for (i = 0; i < bench_nmechs; i++)
 		fprintf(f, "  %-10s %s\n", bench_mechs[i]->name,
 			bench_mechs[i]->desc);
@@ -1227,6 +1512,45 @@ static long parse_num(const char *s, const char *what, long min, long max)
 		exit(2);
 	}
 	return v;
+}
+
+/* A message size: a multiple of 8 in MSG_MIN..MSG_MAX. */
+static int parse_size(const char *s, const char *what)
+{
+	int v = parse_num(s, what, MSG_MIN, MSG_MAX);
+
+	if (v % 8) {
+		fprintf(stderr, "mailbox-bench: %s: %d is not a multiple of 8\n",
+			what, v);
+		exit(2);
+	}
+	return v;
+}
+
+/* --sizes: a comma-separated list of message sizes. */
+static void parse_sizes(const char *list)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+
+	if (!copy) {
+		perror("mailbox-bench");
+		exit(1);
+	}
+	nsweep = 0;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (nsweep == MAX_SIZES) {
+			fprintf(stderr, "mailbox-bench: --sizes: at most %d sizes\n",
+				MAX_SIZES);
+			exit(2);
+		}
+		sweep_sizes[nsweep++] = parse_size(tok, "--sizes");
+	}
+	free(copy);
+	if (!nsweep) {
+		fprintf(stderr, "mailbox-bench: --sizes: no size given\n");
+		exit(2);
+	}
 }
 
 static int find_mech(const char *name)
@@ -1279,11 +1603,14 @@ int main(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "case", required_argument, NULL, 'c' },
 		{ "mech", required_argument, NULL, 'm' },
+		{ "sweep-mech", required_argument, NULL, 'M' },
 		{ "baseline", required_argument, NULL, 'b' },
+		{ "baseline2", required_argument, NULL, 'x' },
 		{ "iters", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "size", required_argument, NULL, 's' },
+		{ "sizes", required_argument, NULL, 'S' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "cpu", required_argument, NULL, 'C' },
 		{ "no-pin", no_argument, NULL, 'P' },
@@ -1294,11 +1621,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct outcome out[NCASES][MAX_MECHS];
-	static struct outcome runs[MAX_MECHS][16];
+	static struct table tables[NCASES + MAX_SIZES];
 	bool want_case[NCASES] = { false }, want_mech[MAX_MECHS] = { false };
-	bool any_case, any_mech, failed = false;
-	int o, c, i, k;
+	bool sweep_mech[MAX_MECHS] = { false };
+	bool any_case, any_mech, any_sweep = false, failed = false;
+	int o, c, i, ntables = 0;
 
 	if (bench_nmechs > MAX_MECHS) {
 		fprintf(stderr, "mailbox-bench: more than %d mechanisms\n",
@@ -1315,6 +1642,9 @@ int main(int argc, char **argv)
 		case 'm':
 			pick(optarg, "mechanism", find_mech, want_mech);
 			break;
+		case 'M':
+			pick(optarg, "mechanism", find_mech, sweep_mech);
+			break;
 		case 'b':
 			if (find_mech(optarg) < 0) {
 				fprintf(stderr, "mailbox-bench: no mechanism '%s'\n",
@@ -1323,6 +1653,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			opt.baseline = optarg;
+			break;
+		case 'x':
+			if (find_mech(optarg) < 0) {
+				fprintf(stderr, "mailbox-bench: no mechanism '%s'\n",
+					optarg);
+				usage(stderr);
+				return 2;
+			}
+			opt.baseline2 = optarg;
 			break;
 		case 'n':
 			opt.iters = parse_num(optarg, "--iters", 1, 100000000);
@@ -1334,12 +1673,10 @@ int main(int argc, char **argv)
 			opt.depth = parse_num(optarg, "--depth", 1, MAX_DEPTH);
 			break;
 		case 's':
-			opt.size = parse_num(optarg, "--size", MSG_MIN, MSG_MAX);
-			if (opt.size % 8) {
-				fprintf(stderr, "mailbox-bench: --size: %d is not a multiple of 8\n",
-					opt.size);
-				return 2;
-			}
+			opt.size = parse_size(optarg, "--size");
+			break;
+		case 'S':
+			parse_sizes(optarg);
 			break;
 		case 'r':
 			opt.repeat = parse_num(optarg, "--repeat", 1, 16);
@@ -1390,9 +1727,10 @@ int main(int argc, char **argv)
 		want_case[c] |= !any_case;
 	for (i = 0; i < bench_nmechs; i++)
 		want_mech[i] |= !any_mech;
-	base_mech = find_mech(opt.baseline);
-	if (!want_mech[base_mech])
-		base_mech = -1;
+	for (i = 0; i < bench_nmechs; i++)
+		any_sweep |= sweep_mech[i];
+	if (!any_sweep)
+		pick(sweep_default, "mechanism", find_mech, sweep_mech);
 	cases[CASE_INFLIGHT].depth = opt.depth;
 	if (opt.depth != 16) {
 		static char desc[80];
@@ -1421,40 +1759,19 @@ int main(int argc, char **argv)
 	for (c = 0; c < NCASES; c++) {
 		if (!want_case[c])
 			continue;
-		/*
-		 * The repeats go round the mechanisms, so that a slow spell
-		 * of the host falls on all of them alike.
-		 */
-		memset(runs, 0, sizeof(runs));
-		for (k = 0; k < opt.repeat; k++) {
-			for (i = 0; i < bench_nmechs; i++) {
-				if (!want_mech[i] ||
-				    (k && !runs[i][k - 1].ran))
-					continue;
-				run_one(bench_mechs[i], &cases[c], &runs[i][k]);
-			}
+		if (cases[c].sweep) {
+			failed |= run_sweep(&cases[c], sweep_mech,
+					    &tables[ntables]);
+			ntables += nsweep;
+			continue;
 		}
-		for (i = 0; i < bench_nmechs; i++) {
-			if (!want_mech[i])
-				continue;
-			for (k = 0; k < opt.repeat; k++)
-				if (!runs[i][k].ran)
-					break;
-			if (k == opt.repeat)
-				count_syscalls(bench_mechs[i], &cases[c],
-					       runs[i], opt.repeat);
-			if (k < opt.repeat) {
-				out[c][i] = runs[i][k];
-				if (!runs[i][k].skipped)
-					failed = true;
-				continue;
-			}
-			median_outcome(runs[i], opt.repeat, &out[c][i]);
-		}
+		failed |= run_case(&cases[c], want_mech, &tables[ntables]);
 		if (!opt.json)
-			print_case(&cases[c], out[c], want_mech);
+			print_case(cases[c].desc, cases[c].solo,
+				   tables[ntables].o, want_mech);
+		ntables++;
 	}
 	if (opt.json)
-		print_json(out, want_case);
+		print_json(tables, ntables);
 	return failed ? 1 : 0;
 }

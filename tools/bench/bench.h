@@ -13,7 +13,9 @@
  * The mechanism's view of a run (struct run):
  *   r->c->callers, r->c->callees   the parties
  *   r->c->depth                     calls in flight per caller (1: ping-pong)
- *   r->size                         bytes of each request and each reply
+ *   r->size                         bytes of each request and each reply,
+ *                                   MSG_MIN..MSG_MAX (a mechanism that
+ *                                   cannot carry them says so in setup)
  *   r->nslots                       callers * depth + callees: the messages
  *                                   that can exist at once, the quits
  *                                   included
@@ -48,7 +50,13 @@
 
 #define MSG_MIN		((int)sizeof(struct bmsg))
 #define MSG_DEFAULT	64
-#define MSG_MAX		4096	/* PIPE_BUF: writes to a shared pipe stay whole */
+#define MSG_MAX		(1 << 20)	/* the module's default max_slot_size */
+/*
+ * PIPE_BUF: the most a write to a pipe keeps whole when several processes
+ * write to it (or read from it); above it the pipe runs only 1 caller with
+ * 1 callee.
+ */
+#define MSG_SHARED_MAX	4096
 #define MAX_DEPTH	20	/* seqpacket: 2 * (max_dgram_qlen + 1) */
 #define MAX_PARTIES	16
 #define SEQ_QUIT	UINT64_MAX
@@ -68,6 +76,7 @@ struct bcase {
 	int callees;
 	int depth;		/* calls in flight per caller */
 	bool solo;		/* one process plays both parts */
+	bool sweep;		/* run at each size of the sweep */
 };
 
 struct opts {
@@ -82,6 +91,7 @@ struct opts {
 	bool json;
 	bool detail;
 	const char *baseline;	/* the mechanism of the ratio columns */
+	const char *baseline2;	/* ... and of the second ratio columns */
 	const char *box_name;	/* of the mailbox runs, for a monitor */
 };
 
@@ -164,12 +174,18 @@ struct mech {
 /* mechs.c: every mechanism, in the order of the output. */
 extern const struct mech *const bench_mechs[];
 extern const int bench_nmechs;
+/* Their names whose submit() only queues (NULL-terminated). */
+extern const char *const bench_lazy_submit[];
 
 /* System calls this process issued in its measured loop. */
 extern uint64_t nsys;
 #define SYS(call) (nsys++, (call))
 
 /* Helpers for the mechanisms (bench.c). */
+/*
+ * read/write of a whole message of a stream or of a datagram: a short
+ * transfer goes on where it stopped, each system call counted.
+ */
 int xfer_read(int fd, void *buf, int size);
 int xfer_write(int fd, const void *buf, int size);
 /* A request of r->size bytes that makes a callee quit. */

@@ -3,15 +3,36 @@
  * mailbox-bench: pipes, and AF_UNIX SOCK_SEQPACKET socketpairs laid out the
  * same way. A request channel shared by the callers and the callees, a
  * reply channel per caller; write + read on each side.
+ *
+ * Messages above PIPE_BUF (MSG_SHARED_MAX) go through a pipe only with 1
+ * caller and 1 callee, each pipe then having one writer and one reader:
+ * they are written and read in a loop, every system call counted, and the
+ * request pipe is grown to hold a whole message (F_SETPIPE_SZ, up to
+ * /proc/sys/fs/pipe-max-size), so that a call is one write and one read
+ * per side when the reader keeps up.
+ *
+ * A caller's reply channel must hold every reply it can have outstanding
+ * (depth messages): a callee blocked writing a reply while its caller is
+ * blocked writing a request would never return. The reply pipes are grown
+ * to that, and a run that needs more than the pipe can be given is
+ * skipped; a datagram of a socketpair must fit its socket's send buffer,
+ * and the replies in flight the default buffers: seqpacket stops at
+ * SEQPACKET_MAX and SEQPACKET_QUEUE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
 #include "bench.h"
+
+#define PIPE_DEFAULT	65536	/* a new pipe's buffer */
+#define SEQPACKET_MAX	65536	/* well under the default wmem_default */
+#define SEQPACKET_QUEUE	131072	/* the replies in flight, same reason */
 
 struct fdpair_priv {
 	int req[2];			/* callers write [1], callees read [0] */
@@ -34,12 +55,25 @@ static void fdpair_close(struct fdpair_priv *p)
 	}
 }
 
-static int fdpair_make(int fds[2], bool seqpacket)
+/*
+ * A channel; a pipe that must hold @need bytes is grown to it (1: it
+ * cannot be), one that should hold @want is grown if it can be.
+ */
+static int fdpair_make(int fds[2], bool seqpacket, size_t need, size_t want)
 {
 	int sv[2];
 
-	if (!seqpacket)
-		return pipe(fds) ? -errno : 0;
+	if (!seqpacket) {
+		if (pipe(fds))
+			return -errno;
+		if (need > PIPE_DEFAULT &&
+		    fcntl(fds[1], F_SETPIPE_SZ, (int)need) < (int)need)
+			return 1;
+		/* Best effort: a smaller pipe only costs more transfers. */
+		if (want > PIPE_DEFAULT && want > need)
+			fcntl(fds[1], F_SETPIPE_SZ, (int)want);
+		return 0;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv))
 		return -errno;
 	/* Same direction as a pipe: [1] sends, [0] receives. */
@@ -48,11 +82,27 @@ static int fdpair_make(int fds[2], bool seqpacket)
 	return 0;
 }
 
-static int fdpair_setup(struct run *r, bool seqpacket)
+static int fdpair_setup(struct run *r, bool seqpacket, char *why,
+			size_t len)
 {
+	size_t replies = (size_t)r->c->depth * r->size;
 	struct fdpair_priv *p;
 	int i, ret;
 
+	if (seqpacket && (r->size > SEQPACKET_MAX ||
+			  replies > SEQPACKET_QUEUE)) {
+		snprintf(why, len,
+			 "datagrams of at most %d bytes here, %d bytes of replies in flight",
+			 SEQPACKET_MAX, SEQPACKET_QUEUE);
+		return 1;
+	}
+	if (!seqpacket && r->size > MSG_SHARED_MAX &&
+	    (r->c->callers > 1 || r->c->callees > 1)) {
+		snprintf(why, len,
+			 "above %d bytes (PIPE_BUF) only 1 caller with 1 callee",
+			 MSG_SHARED_MAX);
+		return 1;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -60,24 +110,24 @@ static int fdpair_setup(struct run *r, bool seqpacket)
 	memset(p->rep, -1, sizeof(p->rep));
 	p->seqpacket = seqpacket;
 	r->priv = p;
-	ret = fdpair_make(p->req, seqpacket);
+	ret = fdpair_make(p->req, seqpacket, 0, r->size);
 	for (i = 0; !ret && i < r->c->callers; i++)
-		ret = fdpair_make(p->rep[i], seqpacket);
+		ret = fdpair_make(p->rep[i], seqpacket, replies, r->size);
+	if (ret == 1)
+		snprintf(why, len,
+			 "a reply pipe of %zu bytes (%d calls in flight): %s (see /proc/sys/fs/pipe-max-size)",
+			 replies, r->c->depth, strerror(errno));
 	return ret;
 }
 
 static int pipe_setup(struct run *r, char *why, size_t len)
 {
-	(void)why;
-	(void)len;
-	return fdpair_setup(r, false);
+	return fdpair_setup(r, false, why, len);
 }
 
 static int seqpacket_setup(struct run *r, char *why, size_t len)
 {
-	(void)why;
-	(void)len;
-	return fdpair_setup(r, true);
+	return fdpair_setup(r, true, why, len);
 }
 
 static void fdpair_teardown(struct run *r)

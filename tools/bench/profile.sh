@@ -5,6 +5,11 @@
 # function_graph tracer on the ioctl entry (mbx_box_fd_ioctl and its
 # callees, to DEPTH levels), then prints per function the calls and the
 # mean and total time, children included, from the tracer's durations.
+# PROFILE_FUNCS replaces the entry points (a space-separated list), to
+# trace another mechanism the same way in the same boot:
+#
+#   PROFILE_FUNCS="pipe_read pipe_write" profile.sh 4 mailbox-bench ...
+#   PROFILE_FUNCS="futex_wait futex_wake" profile.sh 4 mailbox-bench ...
 # Runs in the test VM (busybox sh and awk), as root:
 #
 #   tools/vm/vm.sh exec 6.12 'profile.sh 4 mailbox-bench --case pingpong \
@@ -19,7 +24,7 @@ t=/sys/kernel/tracing
 [ -d $t/events ] || mount -t tracefs nodev $t
 echo 0 >$t/tracing_on
 echo function_graph >$t/current_tracer
-echo mbx_box_fd_ioctl >$t/set_graph_function
+echo "${PROFILE_FUNCS:-mbx_box_fd_ioctl}" >$t/set_graph_function
 echo "$depth" >$t/max_graph_depth
 echo funcgraph-proc >$t/trace_options 2>/dev/null || true
 echo nofuncgraph-irqs >$t/trace_options 2>/dev/null || true
