@@ -356,7 +356,7 @@ wait $SUP
 # ---- what the independent data says ----
 log "---- checks on the database, io.stat, the mailbox counters ----"
 check "database: integrity_check ok" [ "$(q 'PRAGMA integrity_check;')" = ok ]
-check "database: schema version 2" [ "$(q 'SELECT max(version) FROM schema_version;')" = 2 ]
+check "database: schema version ${SLA_SCHEMA:?}" [ "$(q 'SELECT max(version) FROM schema_version;')" = "$SLA_SCHEMA" ]
 ng=$(q "SELECT count(*) FROM samples WHERE host='sla/gold';")
 nb=$(q "SELECT count(*) FROM samples WHERE host='sla/batch';")
 check "database: samples of both hosts ($ng gold, $nb batch)" [ "$ng" -ge 30 -a "$nb" -ge 30 ]

@@ -43,6 +43,8 @@ load0=$(cut -d' ' -f1 /proc/loadavg)
 progs="$sla/sla-gateway $sla/sla-dbm $sla/sla-monitor $sla/sla-core"
 progs+=" $sla/sla-supervisor $sla/sla-ctl $(command -v fio) $(command -v sqlite3)"
 progs+=" $TOP/sla/scenario/sla-scenario.sh"
+# The schema version the database must be at: the one the code migrates to.
+schema=$(sed -n 's/^#define SLADB_SCHEMA_VERSION \([0-9]*\)$/\1/p' "$TOP/sla/db/sladb.h")
 # the application server and its terminal view, once they are built
 for p in sla-appserver sla-top; do
 	[[ ! -x $sla/$p ]] || progs+=" $sla/$p"
@@ -53,12 +55,12 @@ if [[ -n $run ]]; then
 	MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-300} MBX_VM_MODULES="configfs null_blk" \
 		MBX_VM_NET=$port MBX_VM_PROGRAMS=$progs EXEC_LABEL="SLA scenario" \
 		exec "$VMDIR/vm.sh" exec "$kver" \
-		"SLA_VIEW=1 SLA_APP_PORT=8080 SLA_KILLS=$kills sh /usr/bin/sla-scenario.sh"
+		"SLA_VIEW=1 SLA_APP_PORT=8080 SLA_KILLS=$kills SLA_SCHEMA=$schema sh /usr/bin/sla-scenario.sh"
 fi
 MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-300} MBX_VM_MODULES="configfs null_blk" \
 	MBX_VM_PROGRAMS=$progs EXEC_LABEL="SLA scenario, $kills sla-core kills" \
 	"$VMDIR/vm.sh" exec "$kver" \
-	"SLA_KILLS=$kills sh /usr/bin/sla-scenario.sh; rc=\$?; echo '# ---- server log'; sed 's/^/#   /' /tmp/sla/server.log; exit \$rc" \
+	"SLA_KILLS=$kills SLA_SCHEMA=$schema sh /usr/bin/sla-scenario.sh; rc=\$?; echo '# ---- server log'; sed 's/^/#   /' /tmp/sla/server.log; exit \$rc" \
 	>"$out.raw" 2>&1
 rc=$?
 awk '/^ok - / { n++; sub(/^ok - /, "ok " n " - ") }
