@@ -198,10 +198,17 @@ struct mbx_slot *mbx_pop_reply(struct mbx_session *sess)
 	return s;
 }
 
-/* Take @s off whatever queue it is on. */
+/*
+ * Take @s off whatever queue it is on. A slot is put on a queue only
+ * under its lock, which we hold, and taken off by poppers without it: an
+ * empty qnode seen here stays empty, and needs no qlock (a slot just
+ * popped, taken or collected is on no queue).
+ */
 static void mbx_unqueue(struct mbx_box *box, struct mbx_slot *s)
 {
 	lockdep_assert_held(&s->lock);
+	if (list_empty_careful(&s->qnode))
+		return;
 	spin_lock(&box->qlock);
 	if (!list_empty(&s->qnode)) {
 		list_del_init(&s->qnode);
