@@ -114,10 +114,16 @@ int main(int argc, char **argv)
 	printf("callee: serving %s\n", name);
 	fflush(stdout);
 
+	uint64_t idle_until = seconds ?
+		mailbox_deadline(seconds * 1000000000ULL) : UINT64_MAX;
+
 	while (!stop && (!calls || taken < calls)) {
-		uint32_t wflags = seconds ? MBX_WAIT_TIMEOUT : 0;
-		uint64_t deadline = seconds ?
-			mailbox_deadline(seconds * 1000000000ULL) : 0;
+		/*
+		 * Wait in slices of a second: a signal that lands after the
+		 * check of stop and before the wait starts is seen at the end
+		 * of the slice rather than never.
+		 */
+		uint64_t slice = mailbox_deadline(1000000000ULL);
 
 		/*
 		 * call_id 0 (the first time): nothing to answer, only take.
@@ -125,8 +131,12 @@ int main(int argc, char **argv)
 		 * even if the wait then fails: a retry never answers twice.
 		 */
 		ret = mailbox_complete_take(&mb, &call, done_status, done_len,
-					    wflags, deadline, &call);
+					    MBX_WAIT_TIMEOUT,
+					    slice < idle_until ? slice : idle_until,
+					    &call);
 		if (ret == -EINTR)
+			continue;
+		if (ret == -ETIMEDOUT && mailbox_deadline(0) < idle_until)
 			continue;
 		if (ret < 0) {
 			fprintf(stderr, "callee: take: %s\n", strerror(-ret));
@@ -134,6 +144,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		taken++;
+		if (seconds)
+			idle_until = mailbox_deadline(seconds * 1000000000ULL);
 		if (call.flags & MBX_CALL_REDELIVERED)
 			printf("callee: call %llu redelivered (delivery %u)\n",
 			       (unsigned long long)call.call_id, call.delivery);

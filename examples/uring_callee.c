@@ -118,9 +118,16 @@ int main(int argc, char **argv)
 		void *args;
 		int res;
 
-		/* Send what is queued (answers, takes), sleep for one. */
-		ret = io_uring_submit_and_wait(&ring, 1);
-		if (ret == -EINTR)
+		/*
+		 * Send what is queued (answers, takes), sleep for one; at most
+		 * a second, so that a signal that lands before the sleep
+		 * starts is seen then rather than never.
+		 */
+		struct __kernel_timespec second = { .tv_sec = 1 };
+
+		ret = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &second,
+						       NULL);
+		if (ret == -EINTR || ret == -ETIME)
 			continue;
 		if (ret < 0) {
 			fprintf(stderr, "uring_callee: submit: %s\n",
