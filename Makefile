@@ -156,7 +156,7 @@ stress fuzz:
 		else \
 			MBX_VM_KCOV=$$([ $$k != debug ] || echo 1) \
 			MBX_VM_TIMEOUT=7200 $(VM)/vm.sh exec $$k \
-				"export MBX_FUZZ_OPS=$(FUZZ_OPS) $(if $(FUZZ_SEED),MBX_FUZZ_SEED=$(FUZZ_SEED)); \
+				"export MBX_FUZZ_OPS=$(FUZZ_OPS) $(if $(FUZZ_SEED),MBX_FUZZ_SEED=$(FUZZ_SEED) MBX_FUZZ_KEY=$(FUZZ_SEED)); \
 				/selftests/mbx_fuzz_test && /selftests/mbx_statefuzz_test"; \
 		fi; \
 	done

@@ -6,7 +6,7 @@
  * Two mailboxes (6 slots and 2 slots) and up to MAXSESS sessions on each.
  * A session is either an fd of this process or a child process that opened
  * its own session and runs the ioctls it is sent over a pipe; killing the
- * child ends its session the way a crash does.  Each step picks a session
+ * child ends its session the way a crash does.  Each op picks a session
  * and an operation on something it holds or may touch (acquire any or one
  * slot, revoke a pending call, release, submit, submit and collect, take,
  * take and complete, complete, collect any or by id, cancel, read events,
@@ -28,7 +28,7 @@
  * session reads.  A collect without MBX_COLLECT_CALL may return any reply
  * of the session; the model checks that it is one and that it is the
  * oldest (replies are collected in the order they were answered).  After
- * every step BOX_STATS (every counter and the census of states, the
+ * every op BOX_STATS (every counter and the census of states, the
  * number of sessions) and SLOT_INFO (every field of every slot but the
  * times, the pids of owner, caller and callee included) must equal the
  * model.  At the end every session is closed, every call left is
@@ -37,14 +37,14 @@
  * (completed or cancelled), which the model and the kernel's counters
  * both count.
  *
- * MBX_FUZZ_OPS (20000) steps; MBX_FUZZ_SEED replays a run exactly (only
+ * MBX_FUZZ_OPS (20000) ops; MBX_FUZZ_KEY replays a run exactly (only
  * this process and its children touch the two mailboxes, every wait is
  * decided at once).  The counts of each successful transition and of each
  * rejected call are printed at the end.
  *
  * Where the kernel has kcov and the module was built for it (the debug
- * kernel, vm.sh MBX_VM_KCOV=1, as make fuzz does), the steps are guided by
- * the module's own coverage: the PCs each step of this process reaches are
+ * kernel, vm.sh MBX_VM_KCOV=1, as make fuzz does), the ops are guided by
+ * the module's own coverage: the PCs each op of this process reaches are
  * traced, and the kinds of operation that reached new ones are drawn more
  * often for a while.  The number of module PCs reached is printed.
  */
@@ -84,7 +84,7 @@
 static const unsigned int box_slots[NBOX] = { 6, 2 };
 
 /* ------------------------------------------------------------------ */
-/* Random numbers: xorshift64*, replayable from the seed.               */
+/* Random numbers: xorshift64*, replayable from the key.               */
 
 static uint64_t rng_state;
 
@@ -152,8 +152,8 @@ struct mbox {
 
 static struct mbox boxes[NBOX];
 static int ctl = -1;
-static uint64_t step;
-static uint64_t seed;
+static uint64_t op;
+static uint64_t key;
 
 /* The transitions, counted as they succeed. */
 enum {
@@ -186,7 +186,7 @@ static uint64_t tcount[T_NKINDS];
 static uint64_t ecount[NERRNO];
 static uint64_t ops_ok, ops_rej, ops_corrupt;
 
-/* The last steps, for the report of a failure. */
+/* The last ops, for the report of a failure. */
 #define NHIST	24
 static char hist[NHIST][200];
 
@@ -195,7 +195,7 @@ static void note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(hist[step % NHIST], sizeof(hist[0]), fmt, ap);
+	vsnprintf(hist[op % NHIST], sizeof(hist[0]), fmt, ap);
 	va_end(ap);
 }
 
@@ -204,13 +204,13 @@ static void die(const char *fmt, ...)
 	va_list ap;
 	uint64_t i;
 
-	fprintf(stderr, "# statefuzz: FAILED at step %llu (MBX_FUZZ_SEED=%llu):\n#   ",
-		(unsigned long long)step, (unsigned long long)seed);
+	fprintf(stderr, "# statefuzz: FAILED at op %llu (MBX_FUZZ_KEY=%llu):\n#   ",
+		(unsigned long long)op, (unsigned long long)key);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n# the last steps:\n");
-	for (i = step >= NHIST ? step - NHIST + 1 : 0; i <= step; i++)
+	fprintf(stderr, "\n# the last ops:\n");
+	for (i = op >= NHIST ? op - NHIST + 1 : 0; i <= op; i++)
 		fprintf(stderr, "#   %llu: %s\n", (unsigned long long)i,
 			hist[i % NHIST]);
 	fflush(stderr);
@@ -1635,10 +1635,10 @@ static int any_in(struct mbox *b, unsigned int mask)
 /*
  * Guidance by the module's own coverage, where the kernel has kcov and the
  * module was built for it (KCOV_INSTRUMENT, vm.sh MBX_VM_KCOV=1): this
- * process's module PCs are traced per step; a kind of operation that
+ * process's module PCs are traced per op; a kind of operation that
  * reached PCs never seen before is drawn more often for a while (its
- * score halves every 1000 steps).  The draw stays a function of the seed
- * and of what the module did, so a seed replays on the same module build.
+ * score halves every 1000 ops).  The draw stays a function of the key
+ * and of what the module did, so a key replays on the same module build.
  */
 #define COVER_WORDS	(1 << 16)
 #define PCSET		(1 << 16)
@@ -1721,7 +1721,7 @@ static void one_step(void)
 	int si, r, n = live_count(b), guided = 0;
 	unsigned int fresh, a;
 
-	/* What the checks after the last step reached counts, unattributed. */
+	/* What the checks after the last op reached counts, unattributed. */
 	kcov_new();
 	if (!n || (n < MAXSESS && chance(2))) {
 		open_session(b);
@@ -1797,7 +1797,7 @@ static void one_step(void)
 		if (guided)
 			pcs_guided += fresh;
 	}
-	if (step % 1000 == 999)
+	if (op % 1000 == 999)
 		for (a = 0; a < NARMS; a++)
 			arm_score[a] /= 2;
 }
@@ -1884,8 +1884,8 @@ static void report(double secs)
 
 	for (i = 0; i < T_NKINDS; i++)
 		moves += tcount[i];
-	printf("# statefuzz: seed %llu, %llu steps in %.1f s: %llu calls succeeded, %llu rejected as the model said, %llu with a malformed argument\n",
-	       (unsigned long long)seed, (unsigned long long)step, secs,
+	printf("# statefuzz: key %llu, %llu ops in %.1f s: %llu calls succeeded, %llu rejected as the model said, %llu with a malformed argument\n",
+	       (unsigned long long)key, (unsigned long long)op, secs,
 	       (unsigned long long)ops_ok,
 	       (unsigned long long)ops_rej,
 	       (unsigned long long)ops_corrupt);
@@ -1901,7 +1901,7 @@ static void report(double secs)
 			"interrupted take", "end session", "release",
 		};
 
-		printf("# statefuzz: kcov: %llu module PCs reached, %llu of them first by the %llu steps drawn by coverage; new PCs per kind:\n",
+		printf("# statefuzz: kcov: %llu module PCs reached, %llu of them first by the %llu ops drawn by coverage; new PCs per kind:\n",
 		       (unsigned long long)npcs, (unsigned long long)pcs_guided,
 		       (unsigned long long)steps_guided);
 		for (i = 0; i < NARMS; i++)
@@ -1939,13 +1939,13 @@ TEST_F_TIMEOUT(statefuzz, state_machine, 86400)
 
 	if (access(MBX_DEV, F_OK))
 		SKIP(return, MBX_DEV " absent: mbx.ko not loaded");
-	seed = env_u64("MBX_FUZZ_SEED", 0);
-	if (!seed)
-		seed = now_ns() ^ ((uint64_t)getpid() << 32);
-	rng_state = seed | 1;
+	key = env_u64("MBX_FUZZ_KEY", 0);
+	if (!key)
+		key = now_ns() ^ ((uint64_t)getpid() << 32);
+	rng_state = key | 1;
 	ops = env_u64("MBX_FUZZ_OPS", 20000);
-	printf("# statefuzz: MBX_FUZZ_SEED=%llu MBX_FUZZ_OPS=%llu\n",
-	       (unsigned long long)seed, (unsigned long long)ops);
+	printf("# statefuzz: MBX_FUZZ_KEY=%llu MBX_FUZZ_OPS=%llu\n",
+	       (unsigned long long)key, (unsigned long long)ops);
 	fflush(stdout);
 	/* No SA_RESTART: an alarm or the timer ends a wait with EINTR. */
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
@@ -1976,7 +1976,7 @@ TEST_F_TIMEOUT(statefuzz, state_machine, 86400)
 	kcov_start();
 	kcov_new();
 	t0 = now_ns();
-	for (step = 0; step < ops; step++) {
+	for (op = 0; op < ops; op++) {
 		one_step();
 		for (i = 0; i < NBOX; i++)
 			check_box(&boxes[i]);
