@@ -58,9 +58,25 @@
 
 /* ---- Mailboxes ---- */
 
-#define SLA_MB_DB		"sla-db"
-#define SLA_MB_APP		"sla-app"
-#define SLA_MB_MON		"sla-mon"
+/*
+ * The three mailboxes' names: these by default, or as the configuration
+ * file's [mailboxes] section names them (common/slacfg.c sets
+ * sla_mb_names; common/mbnames.c holds it).
+ */
+#define SLA_MB_DB_DEFAULT	"sla-db"
+#define SLA_MB_APP_DEFAULT	"sla-app"
+#define SLA_MB_MON_DEFAULT	"sla-mon"
+
+struct sla_mb_names {
+	const char *db;		/* database manager <-> SLA core, app server */
+	const char *app;	/* SLA core <-> application server */
+	const char *mon;	/* SLA core <-> monitor daemon */
+};
+extern struct sla_mb_names sla_mb_names;
+
+#define SLA_MB_DB		(sla_mb_names.db)
+#define SLA_MB_APP		(sla_mb_names.app)
+#define SLA_MB_MON		(sla_mb_names.mon)
 
 /* Geometry the callee creates its mailbox with (callers only open). */
 #define SLA_DB_NSLOTS		64

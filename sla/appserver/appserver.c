@@ -34,6 +34,7 @@
 #include <json-c/json.h>
 #include <microhttpd.h>
 
+#include "../common/slacfg.h"
 #include "../proto.h"
 #include "calls.h"
 #include "log.h"
@@ -50,14 +51,15 @@ static bool verbose;
 static int64_t rest_timeout_ns = 10LL * 1000000000;
 
 static struct box boxes[NR_BOXES] = {
-	[BOX_APP] = { .name = SLA_MB_APP,
+	/* the names are set in main(): the configuration file may change them */
+	[BOX_APP] = { .name = SLA_MB_APP_DEFAULT,
 		      .access = MBX_ACCESS_READ | MBX_ACCESS_WRITE,
 		      .max_inflight = 24 },
 	/* sla-core shares sla-db: take at most a quarter of its slots */
-	[BOX_DB] = { .name = SLA_MB_DB,
+	[BOX_DB] = { .name = SLA_MB_DB_DEFAULT,
 		     .access = MBX_ACCESS_READ | MBX_ACCESS_WRITE,
 		     .max_inflight = SLA_DB_NSLOTS / 4 },
-	[BOX_MON] = { .name = SLA_MB_MON, .access = MBX_ACCESS_READ },
+	[BOX_MON] = { .name = SLA_MB_MON_DEFAULT, .access = MBX_ACCESS_READ },
 };
 
 void app_log(const char *fmt, ...)
@@ -687,6 +689,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: %s [options]\n"
+"  -C, --config FILE        the configuration file: the mailboxes' names and\n"
+"                           [appserver] listen (-a and -p win)\n"
 "  -a, --address ADDR       the IPv4 address to listen on (default 127.0.0.1)\n"
 "  -p, --port PORT          the TCP port (default 8080; 0: any free port)\n"
 "  -P, --port-file FILE     write the port listened on to FILE once ready\n"
@@ -715,6 +719,7 @@ static bool parse_num(const char *s, long lo, long hi, long *out)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
 		{ "address", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "port-file", required_argument, NULL, 'P' },
@@ -732,19 +737,26 @@ int main(int argc, char **argv)
 		.points = 120,
 		.call_timeout_ns = 5LL * 1000000000,
 	};
-	const char *address = "127.0.0.1", *port_file = NULL;
+	const char *address = NULL, *port_file = NULL;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	const union MHD_DaemonInfo *info;
+	struct sla_conf *conf = NULL;
+	char conf_addr[64];
 	struct MHD_Daemon *d;
-	long port = 8080, v;
+	long port = -1, v;
 	sigset_t set;
 	int opt, sfd, epfd;
 	bool stop = false;
 	int64_t next_check = 0;
 
-	while ((opt = getopt_long(argc, argv, "a:p:P:r:H:n:t:vh", opts,
+	while ((opt = getopt_long(argc, argv, "C:a:p:P:r:H:n:t:vh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
+		case 'C':
+			if (conf)
+				sla_conf_free(conf);
+			conf = sla_cfg_load(prog, optarg);
+			break;
 		case 'a':
 			address = optarg;
 			break;
@@ -790,6 +802,25 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* [appserver] listen = ADDR:PORT, each part unless -a or -p gives it */
+	if (conf) {
+		const char *colon = strrchr(conf->appserver_listen, ':');
+
+		snprintf(conf_addr, sizeof(conf_addr), "%.*s",
+			 (int)(colon - conf->appserver_listen),
+			 conf->appserver_listen);
+		if (!address)
+			address = conf_addr;
+		if (port < 0)
+			port = strtol(colon + 1, NULL, 10);
+	}
+	if (!address)
+		address = "127.0.0.1";
+	if (port < 0)
+		port = 8080;
+	boxes[BOX_APP].name = SLA_MB_APP;
+	boxes[BOX_DB].name = SLA_MB_DB;
+	boxes[BOX_MON].name = SLA_MB_MON;
 	if (inet_pton(AF_INET, address, &sa.sin_addr) != 1) {
 		fprintf(stderr, "%s: not an IPv4 address: %s\n", prog, address);
 		return 2;

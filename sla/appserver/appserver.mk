@@ -12,7 +12,7 @@ AS_CFLAGS := -I$(AS_TOP)/lib -I$(AS_TOP)/include/uapi -Iappserver -pthread
 AS_MBLIBS := -L$(AS_TOP)/lib -lmailbox -pthread
 AS_OBJS   := $(O)/appserver/appserver.o $(O)/appserver/calls.o \
 	     $(O)/appserver/state.o $(O)/appserver/slajson.o \
-	     $(O)/appserver/page.o
+	     $(O)/appserver/page.o $(O)/common/mbnames.o $(O)/common/slacfg.o
 
 all: $(O)/sla-appserver $(O)/sla-top $(O)/tests/sla-app-stub
 check: $(O)/tests/slajson_test
@@ -29,9 +29,9 @@ $(O)/appserver/page.o: CFLAGS += -DPAGE_FILE='"$(abspath appserver/page.html)"'
 as-libmailbox:
 	$(Q)$(MAKE) -s -C $(AS_TOP)/lib
 
-$(O)/sla-appserver: $(AS_OBJS) | as-libmailbox
+$(O)/sla-appserver: $(AS_OBJS) $(O)/libslaconf.a | as-libmailbox
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(AS_MBLIBS) $(call pc,--libs,$(AS_PKGS)) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(AS_OBJS) $(AS_MBLIBS) $(CONF_LIBS) $(call pc,--libs,$(AS_PKGS)) -lm
 
 $(O)/sla-top: $(O)/appserver/top.o
 	$(call msg,LD,$@)
@@ -43,7 +43,7 @@ $(O)/tests/slajson_test: $(O)/tests/slajson_test.o $(O)/appserver/slajson.o
 
 $(O)/tests/slajson_test.o: CFLAGS += -Iappserver $(call pc,--cflags,json-c)
 
-$(O)/tests/sla-app-stub: $(O)/tests/app_stub.o | as-libmailbox
+$(O)/tests/sla-app-stub: $(O)/tests/app_stub.o $(O)/common/mbnames.o | as-libmailbox
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(AS_MBLIBS) -lm
 

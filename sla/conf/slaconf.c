@@ -287,7 +287,7 @@ static const char *const gateway_keys[] = { "url", "listen", "root", NULL };
 static const char *const device_keys[] = { "id", NULL };
 static const char *const host_keys[] = {
 	"gateway", "cgroup", "devices", "lat_ceiling_us", "iops_floor",
-	"bps_floor", "priority", "cap_iops", "cap_bps", NULL };
+	"bps_floor", "priority", "cap_iops", "cap_bps", "latency_file", NULL };
 
 static const char *const *const section_keys[] = {
 	[SEC_DATABASE] = database_keys, [SEC_MAILBOXES] = mailbox_keys,
@@ -519,6 +519,14 @@ static void set_host(struct parse *p, int k, const char *v, int line)
 			error(p, line, "priority: \"%s\" is not an integer from"
 			      " %d to %d", v, INT32_MIN, INT32_MAX);
 		break;
+	case 9:
+		if (v[0] != '/') {
+			error(p, line, "latency_file: \"%s\" is not an absolute"
+			      " path", v);
+			return;
+		}
+		h->latency_file = dup(p, v);
+		break;
 	default:
 		r->cap_line[k - 7] = line;
 		if (!parse_u64(v, INT64_MAX, true,
@@ -735,6 +743,7 @@ void sla_conf_free(struct sla_conf *c)
 		free(c->hosts[i].name);
 		free(c->hosts[i].cgroup);
 		free(c->hosts[i].devices);
+		free(c->hosts[i].latency_file);
 	}
 	free(c->gateways);
 	free(c->devices);
@@ -761,7 +770,7 @@ int sla_conf_load(const char *path, struct sla_conf **out, char *errbuf,
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->path = strdup(path)) ||
 	    !(c->mb_database = strdup("sla-db")) ||
-	    !(c->mb_monitor = strdup("sla-monitor")) ||
+	    !(c->mb_monitor = strdup("sla-mon")) ||
 	    !(c->mb_appserver = strdup("sla-app")) ||
 	    !(c->appserver_listen = strdup("127.0.0.1:8080"))) {
 		sla_conf_free(c);

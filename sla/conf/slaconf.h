@@ -50,6 +50,8 @@ struct sla_conf_host {
 	int32_t priority;
 	uint64_t cap_iops;	/* SLA_CONF_MAX: no cap */
 	uint64_t cap_bps;
+	/* fio's JSON status output of the host's workload (its latency), or NULL */
+	char *latency_file;
 	int line;
 };
 

@@ -38,6 +38,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "../common/slacfg.h"
 #include "../common/slautil.h"
 
 #define MAX_HOSTS	32
@@ -992,6 +993,63 @@ static void load_slas(void)
 	}
 }
 
+/*
+ * The configuration file's SLAs are where a host starts: each one is
+ * stored, as if created through the application server, for a host that
+ * has none in the database.  An SLA in the database (created, changed or
+ * seeded before) wins over the file.
+ */
+static int sla_check(const struct sla_sla *s, char *msg, size_t msz);
+
+static void put_file_slas(const struct sla_conf *conf)
+{
+	unsigned char buf[SLA_DB_SLOT_SIZE];
+
+	for (size_t i = 0; i < conf->nhosts; i++) {
+		const struct sla_conf_host *ch = &conf->hosts[i];
+		const struct sla_rep *rep = (void *)buf;
+		struct sla_db_sla_put q;
+		struct host *h;
+		char msg[128];
+		int ret;
+
+		if (!ch->lat_ceiling_us && !ch->iops_floor && !ch->bps_floor &&
+		    ch->cap_iops == SLA_CONF_MAX && ch->cap_bps == SLA_CONF_MAX)
+			continue;	/* watched, with no SLA */
+		h = host_get(ch->cgroup, 0);
+		if (h && h->has_sla)
+			continue;
+		sla_req_init(&q.req, 0);
+		memset(&q.sla, 0, sizeof(q.sla));
+		snprintf(q.sla.host, sizeof(q.sla.host), "%s", ch->cgroup);
+		q.sla.lat_ceiling_us = ch->lat_ceiling_us;
+		q.sla.iops_floor = ch->iops_floor;
+		q.sla.bps_floor = ch->bps_floor;
+		q.sla.priority = ch->priority;
+		q.sla.cap_iops = ch->cap_iops;
+		q.sla.cap_bps = ch->cap_bps;
+		q.sla.updated_ns = sla_now_ns();
+		if (sla_check(&q.sla, msg, sizeof(msg))) {
+			sla_log("%s:%d: [host %s]: SLA not used: %s", conf->path,
+				ch->line, ch->name, msg);
+			continue;
+		}
+		ret = call_sync(&mb_db, SLA_DB_SLA_PUT, &q, sizeof(q), 5000000000LL,
+				buf, sizeof(buf));
+		if (ret) {
+			sla_log("[host %s]: storing its SLA: %s", ch->name,
+				ret < 0 ? strerror(-ret) : rep->msg);
+			continue;
+		}
+		h = host_get(ch->cgroup, 1);
+		if (h) {
+			h->has_sla = 1;
+			h->sla = q.sla;
+		}
+		sla_log("SLA of %s from %s (host %s)", ch->cgroup, conf->path, ch->name);
+	}
+}
+
 static void load_limits(void)
 {
 	unsigned char buf[SLA_MON_SLOT_SIZE];
@@ -1302,6 +1360,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sla-core [options]\n"
+		"  -C, --config FILE      the configuration file: the mailboxes' names and\n"
+		"                         the hosts' SLAs (each stored at start for a host\n"
+		"                         the database has no SLA for)\n"
 		"  -i, --interval-ms MS   evaluation interval (100..60000, default 1000)\n"
 		"  -s, --state DIR        its lock and generation files (default /run/sla)\n"
 		"  -n, --dry-run          decide and log, never send a throttle\n"
@@ -1313,6 +1374,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
 		{ "interval-ms", required_argument, NULL, 'i' },
 		{ "state", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -1323,12 +1385,18 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *pidfile = NULL;
 	int64_t drain_deadline = 0;
+	struct sla_conf *conf = NULL;
 	int opt, ret, na;
 	uint64_t v;
 
 	sla_prog = "sla-core";
-	while ((opt = getopt_long(argc, argv, "i:s:nP:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "C:i:s:nP:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'C':
+			if (conf)
+				sla_conf_free(conf);
+			conf = sla_cfg_load(sla_prog, optarg);
+			break;
 		case 'i':
 			if (sla_parse_u64(optarg, &v) || v < 100 || v > 60000) {
 				fprintf(stderr, "sla-core: --interval-ms: '%s' is not 100..60000\n", optarg);
@@ -1386,6 +1454,8 @@ int main(int argc, char **argv)
 	}
 	/* the SLAs before the first "sla-app" call: a list or a create needs them */
 	load_slas();
+	if (conf)
+		put_file_slas(conf);
 	taking = 1;
 	st.pid = getpid();
 	st.started_ns = sla_now_ns();

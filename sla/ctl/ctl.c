@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/slacfg.h"
 #include "../common/slautil.h"
 
 static unsigned char reply[65536];
@@ -141,7 +142,7 @@ bad:
 
 static int stats(void)
 {
-	static const char *const boxes[] = { SLA_MB_DB, SLA_MB_APP, SLA_MB_MON };
+	const char *const boxes[] = { SLA_MB_DB, SLA_MB_APP, SLA_MB_MON };
 
 	for (int i = 0; i < 3; i++) {
 		struct mbx_stats_args s;
@@ -172,9 +173,17 @@ int main(int argc, char **argv)
 {
 	struct sla_req q;
 	uint32_t len;
-	const char *cmd = argc > 1 ? argv[1] : "";
+	const char *cmd;
 
 	sla_prog = "sla-ctl";
+	/* -C FILE: the mailboxes' names from the configuration file */
+	if (argc > 2 && (!strcmp(argv[1], "-C") || !strcmp(argv[1], "--config"))) {
+		sla_cfg_load(sla_prog, argv[2]);
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
+	cmd = argc > 1 ? argv[1] : "";
 	sla_req_init(&q, 0);
 	if (!strcmp(cmd, "sla-put"))
 		return sla_put(argc - 1, argv + 1);
@@ -259,7 +268,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr,
-		"usage: sla-ctl COMMAND\n"
+		"usage: sla-ctl [-C FILE] COMMAND\n"
+		"  -C, --config FILE   the mailboxes' names from the configuration file\n"
 		"  sla-put [--create|--replace] HOST [lat_ceiling_us=N] [iops_floor=N]\n"
 		"          [bps_floor=N] [priority=N] [cap_iops=N|max] [cap_bps=N|max]\n"
 		"  sla-delete HOST | sla-list | throttles | status   (sla-core, \"sla-app\")\n"

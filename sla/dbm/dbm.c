@@ -17,11 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/slacfg.h"
 #include "../common/slautil.h"
 #include "../db/sladb.h"
 
-static const char *db_addr = "sla.db";
-static int pool = 4;
+static const char *db_addr;	/* default sla.db */
+static int pool;		/* default 4 */
 static int64_t keep_ns = 3600LL * 1000000000LL;
 static volatile sig_atomic_t stop;
 static atomic_ullong samples_stored, decisions_stored, busy_retries, calls;
@@ -418,8 +419,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sla-dbm [options]\n"
-		"  -d, --db ADDR        the database (a path or sqlite:PATH; default sla.db)\n"
-		"  -j, --pool N         connections and worker threads (1..64, default 4)\n"
+		"  -C, --config FILE    the configuration file: the database, its pool and\n"
+		"                       the mailboxes' names (the options below win)\n"
+		"  -d, --db ADDR        the database: a path, sqlite:PATH or a PostgreSQL\n"
+		"                       connection string (default sla.db)\n"
+		"  -j, --pool N         connections and worker threads (1..256, default 4)\n"
 		"  -k, --keep SECONDS   prune samples older than this (default 3600; 0: never)\n"
 		"  -P, --pid-file FILE  write the pid to FILE once serving\n");
 }
@@ -427,6 +431,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "pool", required_argument, NULL, 'j' },
 		{ "keep", required_argument, NULL, 'k' },
@@ -436,19 +441,26 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = on_stop };
 	const char *pidfile = NULL;
+	struct sla_conf *conf = NULL;
+	char shown[512];
 	struct worker *w;
 	uint64_t v;
 	int opt, ret;
 
 	sla_prog = "sla-dbm";
-	while ((opt = getopt_long(argc, argv, "d:j:k:P:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "C:d:j:k:P:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'C':
+			if (conf)
+				sla_conf_free(conf);
+			conf = sla_cfg_load(sla_prog, optarg);
+			break;
 		case 'd':
 			db_addr = optarg;
 			break;
 		case 'j':
-			if (sla_parse_u64(optarg, &v) || v < 1 || v > 64) {
-				fprintf(stderr, "sla-dbm: --pool: '%s' is not 1..64\n", optarg);
+			if (sla_parse_u64(optarg, &v) || v < 1 || v > 256) {
+				fprintf(stderr, "sla-dbm: --pool: '%s' is not 1..256\n", optarg);
 				return 2;
 			}
 			pool = v;
@@ -475,6 +487,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!db_addr)
+		db_addr = conf ? conf->db_address : "sla.db";
+	if (!pool)
+		pool = conf ? (int)conf->db_pool : 4;
+	sla_cfg_shown_address(db_addr, shown, sizeof(shown));
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -486,7 +503,7 @@ int main(int argc, char **argv)
 		w[i].id = i;
 		ret = sladb_open(db_addr, &w[i].db);
 		if (ret < 0) {
-			sla_log("open %s: %s", db_addr, sladb_open_error());
+			sla_log("open %s: %s", shown, sladb_open_error());
 			return 1;
 		}
 	}
@@ -494,7 +511,7 @@ int main(int argc, char **argv)
 		pthread_create(&w[i].tid, NULL, worker_main, &w[i]);
 	sla_write_pidfile(pidfile);
 	sla_log("serving %s over %d %s connections to %s", SLA_MB_DB, pool,
-		sladb_engine_name(w[0].db), db_addr);
+		sladb_engine_name(w[0].db), shown);
 
 	/* Prune from the main thread, on a connection of its own. */
 	{
@@ -525,5 +542,7 @@ int main(int argc, char **argv)
 		(unsigned long long)calls, (unsigned long long)samples_stored,
 		(unsigned long long)decisions_stored);
 	free(w);
+	if (conf)
+		sla_conf_free(conf);
 	return atomic_load(&fatal) ? 1 : 0;
 }

@@ -9,8 +9,10 @@
  * writes a few small cgroup files, so nothing here blocks for long.
  */
 #include "cgroup.h"
+#include "../conf/slaconf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -469,17 +471,24 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: %s [options] -c CGROUP [-c CGROUP...]\n"
+"       %s [options] -C FILE -g NAME\n"
+"  -C, --config FILE     the configuration file: with -g, the [gateway NAME]\n"
+"                        section's listen and root and the cgroups of its hosts\n"
+"                        (the options below win)\n"
+"  -g, --gateway NAME    this gateway's name in FILE\n"
 "  -c, --cgroup NAME     serve this cgroup (relative to the root; repeatable)\n"
 "  -r, --root DIR        the cgroup v2 root (default /sys/fs/cgroup)\n"
 "  -a, --address ADDR    the IPv4 address to listen on (default 127.0.0.1)\n"
 "  -p, --port PORT       the TCP port (default 8081; 0: any free port)\n"
 "  -P, --port-file FILE  write the port listened on to FILE once ready\n"
-"  -h, --help\n", prog);
+"  -h, --help\n", prog, prog);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
+		{ "gateway", required_argument, NULL, 'g' },
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "address", required_argument, NULL, 'a' },
@@ -488,12 +497,15 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct gateway gw = { .root = "/sys/fs/cgroup" };
-	const char *address = "127.0.0.1", *port_file = NULL;
+	struct gateway gw = { 0 };
+	const char *address = NULL, *port_file = NULL;
+	const char *conf_path = NULL, *gw_name = NULL;
+	struct sla_conf *conf = NULL;
+	char conf_addr[64];
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
-	unsigned long port = 8081;
+	unsigned long port = ULONG_MAX;
 	sigset_t set;
 	char *end;
 	int opt, sig;
@@ -501,8 +513,14 @@ int main(int argc, char **argv)
 	gw.cgroups = calloc(argc, sizeof(*gw.cgroups));
 	if (!gw.cgroups)
 		return 1;
-	while ((opt = getopt_long(argc, argv, "c:r:a:p:P:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "C:g:c:r:a:p:P:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'C':
+			conf_path = optarg;
+			break;
+		case 'g':
+			gw_name = optarg;
+			break;
 		case 'c':
 			if (!cg_name_valid(optarg)) {
 				fprintf(stderr, "%s: invalid cgroup name: %s\n",
@@ -536,10 +554,64 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !gw.nr_cgroups) {
+	if (optind != argc || !conf_path != !gw_name) {
 		usage(stderr);
 		return 2;
 	}
+	if (conf_path) {
+		const struct sla_conf_gateway *g;
+		char err[1024];
+
+		if (sla_conf_load(conf_path, &conf, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s\n", prog, err);
+			return 2;
+		}
+		g = sla_conf_gateway(conf, gw_name);
+		if (!g) {
+			fprintf(stderr, "%s: %s: no [gateway %s]\n", prog,
+				conf_path, gw_name);
+			return 2;
+		}
+		if (!gw.root)
+			gw.root = g->root;
+		if (g->listen) {
+			const char *colon = strrchr(g->listen, ':');
+
+			snprintf(conf_addr, sizeof(conf_addr), "%.*s",
+				 (int)(colon - g->listen), g->listen);
+			if (!address)
+				address = conf_addr;
+			if (port == ULONG_MAX)
+				port = strtoul(colon + 1, NULL, 10);
+		}
+		/* the command line's cgroups, then the file's hosts on it */
+		if (!gw.nr_cgroups) {
+			size_t gi = g - conf->gateways;
+
+			free(gw.cgroups);
+			gw.cgroups = calloc(conf->nhosts + 1, sizeof(*gw.cgroups));
+			if (!gw.cgroups)
+				return 1;
+			for (size_t i = 0; i < conf->nhosts; i++)
+				if (conf->hosts[i].gateway == gi)
+					gw.cgroups[gw.nr_cgroups++] = conf->hosts[i].cgroup;
+		}
+		if (!gw.nr_cgroups) {
+			fprintf(stderr, "%s: %s:%d: [gateway %s]: no [host] is on it\n",
+				prog, conf_path, g->line, gw_name);
+			return 2;
+		}
+	}
+	if (!gw.nr_cgroups) {
+		usage(stderr);
+		return 2;
+	}
+	if (!gw.root)
+		gw.root = "/sys/fs/cgroup";
+	if (!address)
+		address = "127.0.0.1";
+	if (port == ULONG_MAX)
+		port = 8081;
 	if (inet_pton(AF_INET, address, &sa.sin_addr) != 1) {
 		fprintf(stderr, "%s: not an IPv4 address: %s\n", prog, address);
 		return 2;
@@ -594,5 +666,7 @@ int main(int argc, char **argv)
 	MHD_stop_daemon(d);
 	fprintf(stderr, "%s: stopped by signal %d\n", prog, sig);
 	free(gw.cgroups);
+	if (conf)
+		sla_conf_free(conf);
 	return 0;
 }

@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "../common/slacfg.h"
 #include "../common/slautil.h"
 
 #define MAX_GW		16
@@ -878,8 +879,8 @@ static void *worker(void *arg)
 }
 
 /*
- * --probe N: N collections without any mailbox, printed one line per
- * sample and per gateway; before each collection but the first a line is
+ * --probe N: the latency sources, then N collections without any
+ * mailbox, printed one line per sample and per gateway; before each collection but the first a line is
  * read from stdin (a test decides when).  For trying gateways and latency
  * files from the command line, and for the host tests.
  */
@@ -888,6 +889,8 @@ static int probe(int n)
 	static unsigned char buf[SLA_MON_SLOT_SIZE];
 	char line[64];
 
+	for (int i = 0; i < nlat; i++)
+		printf("latency %s %s\n", lats[i].host, lats[i].path);
 	for (int i = 0; i < n; i++) {
 		const struct sla_mon_collect *c = (void *)buf;
 		const struct sla_sample *x = (const void *)(c + 1);
@@ -918,7 +921,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sla-monitor [options] -g NAME=URL [-g NAME=URL...]\n"
-		"  -g, --gateway NAME=URL     a gateway (http://ADDR:PORT); repeatable, up to %d\n"
+		"       sla-monitor [options] -C FILE\n"
+		"  -C, --config FILE          the configuration file: the mailboxes' names, the\n"
+		"                             gateways (unless -g names some) and the hosts'\n"
+		"                             latency files (unless -l names theirs)\n"
+		"  -g, --gateway NAME=URL     a gateway (http[s]://ADDR:PORT); repeatable, up to %d\n"
 		"  -l, --latency HOST=FILE    HOST's latency from fio's JSON status output in FILE\n"
 		"                             (--status-interval=1 --output-format=json+)\n"
 		"  -t, --timeout-ms MS        a gateway's whole answer within MS (default 800)\n"
@@ -942,9 +949,69 @@ static int split(const char *arg, char *a, size_t asz, char *b, size_t bsz)
 	return 0;
 }
 
+static int add_gateway(const char *name, const char *url)
+{
+	struct gateway *g = &gws[ngw];
+
+	if (ngw == MAX_GW || strlen(name) >= sizeof(g->name) ||
+	    strlen(url) >= sizeof(g->url) ||
+	    (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
+		return -1;
+	strcpy(g->name, name);
+	strcpy(g->url, url);
+	sla_strset(g->st.name, sizeof(g->st.name), g->name);
+	g->st.state = SLA_GW_OK;
+	ngw++;
+	return 0;
+}
+
+static int add_latency(const char *host, const char *path)
+{
+	struct latsrc *l = &lats[nlat];
+
+	if (nlat == MAX_LAT || strlen(host) >= sizeof(l->host) ||
+	    strlen(path) >= sizeof(l->path))
+		return -1;
+	strcpy(l->host, host);
+	strcpy(l->path, path);
+	l->fd = -1;
+	l->tok = json_tokener_new();
+	nlat++;
+	return 0;
+}
+
+/*
+ * The file's gateways when the command line names none; the file's
+ * latency files for the hosts the command line gives none for.
+ */
+static int from_conf(const struct sla_conf *conf)
+{
+	if (!ngw)
+		for (size_t i = 0; i < conf->ngateways; i++)
+			if (add_gateway(conf->gateways[i].name, conf->gateways[i].url) < 0) {
+				fprintf(stderr, "sla-monitor: %s:%d: [gateway %s]: more than %d gateways, or a name or URL too long\n",
+					conf->path, conf->gateways[i].line,
+					conf->gateways[i].name, MAX_GW);
+				return -1;
+			}
+	for (size_t i = 0; i < conf->nhosts; i++) {
+		const struct sla_conf_host *h = &conf->hosts[i];
+
+		if (!h->latency_file || lat_of(h->cgroup))
+			continue;
+		if (add_latency(h->cgroup, h->latency_file) < 0) {
+			fprintf(stderr, "sla-monitor: %s:%d: [host %s]: more than %d latency files, or a path too long\n",
+				conf->path, h->line, h->name, MAX_LAT);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
 		{ "gateway", required_argument, NULL, 'g' },
 		{ "latency", required_argument, NULL, 'l' },
 		{ "timeout-ms", required_argument, NULL, 't' },
@@ -960,34 +1027,32 @@ int main(int argc, char **argv)
 	pthread_t tids[16];
 	int probes = 0;
 	const char *pidfile = NULL;
+	struct sla_conf *conf = NULL;
+	char name[256], path[4096];
 	uint64_t v;
 	int opt;
 
 	sla_prog = "sla-monitor";
-	while ((opt = getopt_long(argc, argv, "g:l:t:c:j:J:P:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "C:g:l:t:c:j:J:P:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'C':
+			if (conf)
+				sla_conf_free(conf);
+			conf = sla_cfg_load(sla_prog, optarg);
+			break;
 		case 'g':
-			if (ngw == MAX_GW ||
-			    split(optarg, gws[ngw].name, sizeof(gws[0].name),
-				  gws[ngw].url, sizeof(gws[0].url)) < 0 ||
-			    strncmp(gws[ngw].url, "http://", 7)) {
+			if (split(optarg, name, sizeof(name), path, sizeof(path)) < 0 ||
+			    add_gateway(name, path) < 0) {
 				fprintf(stderr, "sla-monitor: --gateway: '%s' is not NAME=http://ADDR:PORT\n", optarg);
 				return 2;
 			}
-			sla_strset(gws[ngw].st.name, sizeof(gws[ngw].st.name), gws[ngw].name);
-			gws[ngw].st.state = SLA_GW_OK;
-			ngw++;
 			break;
 		case 'l':
-			if (nlat == MAX_LAT ||
-			    split(optarg, lats[nlat].host, sizeof(lats[0].host),
-				  lats[nlat].path, sizeof(lats[0].path)) < 0) {
+			if (split(optarg, name, sizeof(name), path, sizeof(path)) < 0 ||
+			    add_latency(name, path) < 0) {
 				fprintf(stderr, "sla-monitor: --latency: '%s' is not HOST=FILE\n", optarg);
 				return 2;
 			}
-			lats[nlat].fd = -1;
-			lats[nlat].tok = json_tokener_new();
-			nlat++;
 			break;
 		case 't':
 		case 'c':
@@ -1028,6 +1093,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (conf && from_conf(conf) < 0)
+		return 2;
 	if (optind < argc || !ngw) {
 		usage(stderr);
 		return 2;

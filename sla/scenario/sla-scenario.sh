@@ -73,8 +73,46 @@ echo +io >$CG/sla/cgroup.subtree_control
 mkdir -p $CG/sla/gold $CG/sla/batch
 check "cgroups: sla/gold and sla/batch have io.max" test -f $CG/sla/batch/io.max
 
+# ---- the configuration file, which every process reads ----
+# gold's SLA is the file's; batch's is created through sla-core below
+CONF=$OUT/sla.conf
+cat >$CONF <<EOF
+[database]
+address = ${SLA_DB_ADDRESS:-sqlite:$DB}
+pool = 3
+[mailboxes]
+database = sla-db
+monitor = sla-mon
+appserver = sla-app
+[gateway gw0]
+url = http://127.0.0.1:8081
+listen = 127.0.0.1:8081
+root = $CG
+[gateway down]
+url = http://127.0.0.1:8082
+[gateway slow]
+url = http://127.0.0.1:8083
+[gateway garbage]
+url = http://127.0.0.1:8084
+[device $BLK]
+id = $DEV
+[host gold]
+gateway = gw0
+cgroup = sla/gold
+devices = $BLK
+lat_ceiling_us = $CEIL_US
+priority = 10
+latency_file = $OUT/gold.json
+[host batch]
+gateway = gw0
+cgroup = sla/batch
+devices = $BLK
+EOF
+check "the configuration file is valid (sla-conf --check-config)" \
+	sh -c "sla-conf --check-config $CONF >$OUT/check-config.out 2>&1"
+
 # ---- the gateways: one real, three broken ----
-sla-gateway -c sla/gold -c sla/batch -p 8081 -P $OUT/gw.port 2>$OUT/gateway.log &
+sla-gateway -C $CONF -g gw0 -P $OUT/gw.port 2>$OUT/gateway.log &
 GW=$!
 # slow: accepts, reads, never answers
 nc -ll -p 8083 -e sleep 30 >/dev/null 2>&1 &
@@ -106,23 +144,28 @@ start_fio() { # start_fio NAME CGROUP SECONDS ARGS...
 # with SLA_APP_PORT (make run), the application server too, when built
 set --
 if [ -n "${SLA_APP_PORT:-}" ] && command -v sla-appserver >/dev/null; then
-	set -- -p "sla-appserver=exec sla-appserver -a 0.0.0.0 -p $SLA_APP_PORT"
+	set -- -p "sla-appserver=exec sla-appserver -C $CONF -a 0.0.0.0 -p $SLA_APP_PORT"
 	log "web page: http://127.0.0.1:$SLA_APP_PORT/ on the host (forwarded)"
 fi
-sla-supervisor -s 8000 -P $OUT/supervisor.pid \
-	-p "sla-dbm@sla-db=exec sla-dbm -d $DB -j 3 -P $OUT/dbm.pid" \
-	-p "sla-monitor@sla-mon=exec sla-monitor -g gw0=http://127.0.0.1:8081 \
-		-g down=http://127.0.0.1:8082 -g slow=http://127.0.0.1:8083 \
-		-g garbage=http://127.0.0.1:8084 -t 500 -c 300 -j 2 \
-		-l sla/gold=$OUT/gold.json -J $OUT/monitor.journal -P $OUT/monitor.pid" \
-	-p "sla-core@sla-app=exec sla-core -s /run/sla -P $OUT/core.pid" \
+sla-supervisor -C $CONF -s 8000 -P $OUT/supervisor.pid \
+	-p "sla-dbm@sla-db=exec sla-dbm -C $CONF -P $OUT/dbm.pid" \
+	-p "sla-monitor@sla-mon=exec sla-monitor -C $CONF -t 500 -c 300 -j 2 \
+		-J $OUT/monitor.journal -P $OUT/monitor.pid" \
+	-p "sla-core@sla-app=exec sla-core -C $CONF -s /run/sla -P $OUT/core.pid" \
 	"$@" 2>$OUT/server.log &
 SUP=$!
 i=0
 while ! sla-ctl status >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
 check "sla-core answers on sla-app" sla-ctl status >/dev/null
 
-check "SLA for sla/gold accepted" sla-ctl sla-put --create sla/gold lat_ceiling_us=$CEIL_US priority=10
+i=0
+while ! sla-ctl sla-list 2>/dev/null | grep -q "^sla/gold " && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+log "SLAs: $(sla-ctl sla-list 2>&1 | tr '\n' ';')"
+gl=$(sla-ctl sla-list 2>/dev/null | grep '^sla/gold ')
+gr=$(q "SELECT lat_ceiling_us FROM slas WHERE host='sla/gold';" | cut -d. -f1)
+check "gold's SLA from the configuration file is in force (sla-core: ${gl:-none}; database: ${gr:-no row})" \
+	sh -c "echo '$gl' | grep -q 'lat_ceiling_us=$CEIL_US .*priority=10 ' && [ '$gr' = $CEIL_US ]"
+check "sla-core logged where it came from" grep -q "SLA of sla/gold from $CONF (host gold)" $OUT/server.log
 check "SLA for sla/batch accepted" sla-ctl sla-put --create sla/batch iops_floor=20 priority=1
 # bad input is refused, with the reason
 out=$(sla-ctl sla-put sla/batch iops_floor=50 cap_iops=10 2>&1)

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/slacfg.h"
 #include "../common/slautil.h"
 
 #define MAX_PROCS	8
@@ -223,10 +224,59 @@ static void stop_all(void)
 		;
 }
 
+/*
+ * The server's four processes, each reading the configuration file, in
+ * the order their mailboxes need: each callee before its callers.
+ */
+static int the_four(const char *conf_path)
+{
+	static const char *const progs[][2] = {
+		{ "sla-dbm", "db" }, { "sla-monitor", "mon" },
+		{ "sla-core", "app" }, { "sla-appserver", NULL },
+	};
+	char *quoted, *q;
+
+	/* the path in single quotes for sh -c, each ' as '\'' */
+	quoted = malloc(strlen(conf_path) * 4 + 3);
+	if (!quoted)
+		return -1;
+	q = quoted;
+	*q++ = '\'';
+	for (const char *c = conf_path; *c; c++) {
+		if (*c == '\'') {
+			memcpy(q, "'\\''", 4);
+			q += 4;
+		} else {
+			*q++ = *c;
+		}
+	}
+	*q++ = '\'';
+	*q = 0;
+	for (size_t i = 0; i < 4; i++) {
+		struct proc *p = &procs[nprocs++];
+		const char *box = !progs[i][1] ? "" :
+				  progs[i][1][0] == 'd' ? SLA_MB_DB :
+				  progs[i][1][0] == 'm' ? SLA_MB_MON : SLA_MB_APP;
+		char *cmd;
+
+		snprintf(p->name, sizeof(p->name), "%s", progs[i][0]);
+		snprintf(p->box, sizeof(p->box), "%s", box);
+		if (asprintf(&cmd, "exec %s -C %s", progs[i][0], quoted) < 0)
+			return -1;
+		p->cmd = cmd;
+	}
+	free(quoted);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sla-supervisor [options] -p NAME[@MAILBOX]=COMMAND...\n"
+		"       sla-supervisor [options] -C FILE\n"
+		"  -C, --config FILE      the configuration file: the mailboxes' names; with\n"
+		"                         no -p, the four processes each with -C FILE\n"
+		"                         (sla-dbm, sla-monitor, sla-core, sla-appserver)\n"
 		"  -p, --process NAME[@MAILBOX]=COMMAND  a process (started in this order,\n"
 		"                         stopped in the reverse one); MAILBOX: the one it\n"
 		"                         serves, inspected for stuck calls\n"
@@ -239,6 +289,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
 		{ "process", required_argument, NULL, 'p' },
 		{ "upgrade", required_argument, NULL, 'u' },
 		{ "stuck-ms", required_argument, NULL, 's' },
@@ -247,14 +298,18 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
-	const char *pidfile = NULL;
+	const char *pidfile = NULL, *conf_path = NULL;
 	int64_t next_inspect = 0;
 	uint64_t v;
 	int opt;
 
 	sla_prog = "sla-supervisor";
-	while ((opt = getopt_long(argc, argv, "p:u:s:P:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "C:p:u:s:P:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'C':
+			sla_cfg_load(sla_prog, optarg);
+			conf_path = optarg;
+			break;
 		case 'p': {
 			const char *eq = strchr(optarg, '='), *at;
 			struct proc *p = &procs[nprocs];
@@ -298,6 +353,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!nprocs && conf_path && the_four(conf_path) < 0)
+		return 1;
 	if (optind < argc || !nprocs) {
 		usage(stderr);
 		return 2;

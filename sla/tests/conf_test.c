@@ -178,7 +178,7 @@ static void test_example(const char *example)
 		return;
 	ok(!strcmp(c->db_address, "sqlite:/var/lib/sla/sla.db") &&
 	   c->db_pool == 4, "its database and pool");
-	ok(!strcmp(c->mb_database, "sla-db") && !strcmp(c->mb_monitor, "sla-monitor") &&
+	ok(!strcmp(c->mb_database, "sla-db") && !strcmp(c->mb_monitor, "sla-mon") &&
 	   !strcmp(c->mb_appserver, "sla-app"),
 	   "its mailboxes, inline comments cut off");
 	ok(c->ngateways == 1 && !strcmp(c->gateways[0].url, "http://127.0.0.1:8081") &&

@@ -35,7 +35,7 @@ ok $? "the error on stderr, with the file and line $line ($(cat "$tmp/err"))"
 "$build/sla-conf" --dump "$example" >"$tmp/dump"
 ok $? "--dump on the example: exit 0"
 for want in "database.address=sqlite:/var/lib/sla/sla.db" "database.pool=4" \
-	    "mailboxes.monitor=sla-monitor" "gateway.storage1.url=http://127.0.0.1:8081" \
+	    "mailboxes.monitor=sla-mon" "gateway.storage1.url=http://127.0.0.1:8081" \
 	    "host.gold.devices=252:0" "host.gold.lat_ceiling_us=12000" \
 	    "host.batch.cap_iops=max"; do
 	grep -qxF "$want" "$tmp/dump"

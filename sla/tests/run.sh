@@ -56,6 +56,7 @@ run systemd 60 "$here/units_test.sh" "$build"
 run monitor 60 "$here/monitor_test.sh" "$build"
 run slajson 60 "$build/tests/slajson_test"
 run appserver 60 "$here/appserver_host_test.sh" "$build"
+run config-procs 90 "$here/config_procs_test.sh" "$build"
 
 echo "1..$n"
 echo "$pass passed, $fail failed"

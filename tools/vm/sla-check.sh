@@ -27,7 +27,7 @@ name=${1:?usage: sla-check.sh [--run] KERNEL [KILLS]}
 kills=${2:-5}
 kver=$(resolve_kernel "$name") || exit 1
 sla=$TOP/sla/build
-for p in sla-gateway sla-dbm sla-monitor sla-core sla-supervisor sla-ctl; do
+for p in sla-gateway sla-conf sla-dbm sla-monitor sla-core sla-supervisor sla-ctl; do
 	[[ -x $sla/$p ]] || die "$sla/$p is not built: run 'make'"
 done
 for p in fio sqlite3; do
@@ -40,7 +40,7 @@ rm -f "$result"
 t0=$EPOCHREALTIME
 # the bounds the scenario asserts assume the VM has a core to itself
 load0=$(cut -d' ' -f1 /proc/loadavg)
-progs="$sla/sla-gateway $sla/sla-dbm $sla/sla-monitor $sla/sla-core"
+progs="$sla/sla-gateway $sla/sla-conf $sla/sla-dbm $sla/sla-monitor $sla/sla-core"
 progs+=" $sla/sla-supervisor $sla/sla-ctl $(command -v fio) $(command -v sqlite3)"
 progs+=" $TOP/sla/scenario/sla-scenario.sh"
 # The schema version the database must be at: the one the code migrates to.
