@@ -980,8 +980,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 5; i++)
 		MHD_run(d);
 	MHD_stop_daemon(d);
-	for (int i = 0; i < NR_BOXES; i++)
+	for (int i = 0; i < NR_BOXES; i++) {
+		box_drain(&boxes[i], 2000000000LL);
 		box_close(&boxes[i]);
+	}
 	return 0;
 bad:
 	fprintf(stderr, "%s: bad value for -%c: %s\n", prog, opt, optarg);

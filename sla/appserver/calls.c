@@ -5,6 +5,7 @@
 #include "calls.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,36 @@ static void finish(struct call *c, int status, const void *reply,
 	if (done)
 		done(c, status, reply, len);
 	free(c);
+}
+
+void box_drain(struct box *b, int64_t timeout_ns)
+{
+	int64_t end = mono_ns() + timeout_ns;
+
+	if (!b->open)
+		return;
+	for (uint32_t i = 0; i < b->mb.nslots; i++) {
+		struct call *c = b->inflight[i];
+		struct mbx_call which = { 0 };
+
+		if (!c)
+			continue;
+		call_forget(c);
+		which.slot = c->slot;
+		which.call_id = c->call_id;
+		if (mailbox_cancel(&b->mb, &which) >= 0)
+			b->withdrawn++;
+	}
+	while (b->ninflight && mono_ns() < end) {
+		struct pollfd p = { .fd = mailbox_fd(&b->mb),
+				    .events = MAILBOX_READY_REPLY };
+
+		poll(&p, 1, 50);
+		box_poll(b);
+	}
+	if (b->ninflight)
+		app_log("%s: stopping with %u call(s) unanswered: their replies stay in their slots",
+			b->name, b->ninflight);
 }
 
 void box_close(struct box *b)

@@ -74,6 +74,12 @@ int64_t real_ns(void);
  */
 int box_ensure(struct box *b, int64_t now);
 void box_close(struct box *b);
+/*
+ * Before stopping: every call in flight forgotten and withdrawn (or, taken,
+ * cancelled), and their replies collected for up to timeout_ns, so that no
+ * reply is left in a slot for a caller that is gone.
+ */
+void box_drain(struct box *b, int64_t timeout_ns);
 
 /* Submit opcode with the len bytes at req; *out (may be NULL) the call. */
 int call_start(struct box *b, uint32_t opcode, uint32_t flags,

@@ -717,7 +717,12 @@ static struct json_object *host_json(const char *host, const char *device,
 {
 	struct json_object *o = json_object_new_object(), *tl;
 	const struct sla_sla *sla = find_sla(host);
-	const struct series *s = device ? find_series(host, device) : NULL;
+	/*
+	 * No device from sla-core (it has just restarted, or does not
+	 * evaluate the host): the series last fetched for the host, whatever
+	 * its device, so that a chart does not vanish with a restart.
+	 */
+	const struct series *s = find_series(host, device && *device ? device : NULL);
 
 	add(o, "host", json_object_new_string(host));
 	add(o, "device", device && *device ? json_object_new_string(device) : NULL);

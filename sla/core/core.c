@@ -343,10 +343,14 @@ static void throttle(struct host *h, uint64_t riops, const char *action,
 
 /* ---- Evaluation ---- */
 
+/*
+ * The lowest limit a throttle sets: the SLA's floor, or 5 % of what the host
+ * did unthrottled, and never under 2 (6.1's io.max refuses riops=1).
+ */
 static uint64_t floor_of(struct host *v)
 {
 	double f = v->has_sla && v->sla.iops_floor > 0 ? v->sla.iops_floor :
-		   fmax(1.0, v->base_iops * 0.05);
+		   fmax(2.0, v->base_iops * 0.05);
 
 	return (uint64_t)ceil(f);
 }

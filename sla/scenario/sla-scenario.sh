@@ -20,6 +20,11 @@
 #   SLA_KILLS    sla-core kills (default 5)
 #   SLA_BATCH_S  seconds of batch load (default 30 + 2.5 * SLA_KILLS)
 #   SLA_OUT      where the logs and the database go (default /tmp/sla)
+#   SLA_BROWSER  1: a real-browser test on the host creates an SLA through
+#                the REST API (tools/vm/sla-check.sh runs it beside this
+#                one): a best-effort cap of 30 IOPS for a third host,
+#                sla/web, which starts its I/O (fio at 10 IOPS) once that
+#                SLA exists; its "cap" decision and io.max are checked
 set -u
 
 KILLS=${SLA_KILLS:-5}
@@ -71,6 +76,8 @@ echo +io >$CG/cgroup.subtree_control
 mkdir -p $CG/sla
 echo +io >$CG/sla/cgroup.subtree_control
 mkdir -p $CG/sla/gold $CG/sla/batch
+BROWSER=${SLA_BROWSER:-0}
+[ "$BROWSER" != 1 ] || mkdir -p $CG/sla/web
 check "cgroups: sla/gold and sla/batch have io.max" test -f $CG/sla/batch/io.max
 
 # ---- the configuration file, which every process reads ----
@@ -106,6 +113,12 @@ latency_file = $OUT/gold.json
 [host batch]
 gateway = gw0
 cgroup = sla/batch
+devices = $BLK
+EOF
+[ "$BROWSER" != 1 ] || cat >>$CONF <<EOF
+[host web]
+gateway = gw0
+cgroup = sla/web
 devices = $BLK
 EOF
 check "the configuration file is valid (sla-conf --check-config)" \
@@ -197,6 +210,28 @@ fi
 
 start_fio gold sla/gold $GOLD_S --iodepth=1 --rate_iops=40 \
 	--status-interval=1 --output-format=json+
+# sla/web: no I/O (so no device, never a throttle's target) until the
+# browser test's SLA for it exists; then fio, and the time its cap shows
+# in io.max
+if [ "$BROWSER" = 1 ]; then
+	(
+		while [ ! -e $OUT/stop-calls ]; do
+			if sla-ctl sla-list 2>/dev/null | grep -q '^sla/web '; then
+				now_ns >$OUT/web.sla
+				start_fio web sla/web $GOLD_S --iodepth=1 --rate_iops=10
+				break
+			fi
+			sleep 0.3
+		done
+		while [ ! -e $OUT/stop-calls ]; do
+			if grep -q "$DEV .*riops=30 " $CG/sla/web/io.max; then
+				now_ns >$OUT/web.cap
+				break
+			fi
+			sleep 0.2
+		done
+	) &
+fi
 # gold alone first: 3 samples with its latency in the database
 i=0
 while [ $i -lt 200 ]; do
@@ -263,7 +298,15 @@ while [ $k -lt $KILLS ]; do
 		kill -STOP "$dpid"
 		( sla-ctl sla-put --replace sla/batch iops_floor=21 priority=1 >/dev/null 2>$OUT/put.err
 		  echo $? >$OUT/put.rc ) &
-		sleep 0.5
+		# until sla-core holds it (taken, waiting for the database)
+		i=0
+		while [ $i -lt 30 ]; do
+			sleep 0.1
+			t=$(sla-ctl stats | sed -n 's/^sla-app .*taken_now=\([0-9]*\).*/\1/p')
+			[ "${t:-0}" -ge 1 ] && break
+			i=$((i + 1))
+		done
+		sleep 0.2
 		kill -9 "$pid"
 		kill -CONT "$dpid"
 		;;
@@ -397,6 +440,17 @@ wait $SUP
 } 2>/dev/null
 
 # ---- what the independent data says ----
+if [ "$BROWSER" = 1 ]; then
+	if [ -s $OUT/web.sla ] && [ -s $OUT/web.cap ]; then
+		d=$(secs "$(cat $OUT/web.sla)" "$(cat $OUT/web.cap)")
+		check "the browser test's SLA for sla/web (cap 30 IOPS) is in its io.max, $d s after it was created (bound 15 s)" \
+			awk -v d=$d 'BEGIN { exit !(d <= 15) }'
+	else
+		notok "the browser test's SLA for sla/web (cap 30 IOPS) is in its io.max (created: $(test -s $OUT/web.sla && echo yes || echo no))"
+	fi
+	nc=$(q "SELECT count(*) FROM decisions WHERE host='sla/web' AND action='cap' AND new_riops=30;")
+	check "database: sla-core's cap decision for sla/web ($nc)" [ "${nc:-0}" -ge 1 ]
+fi
 log "---- checks on the database, io.stat, the mailbox counters ----"
 check "database: integrity_check ok" [ "$(q 'PRAGMA integrity_check;')" = ok ]
 check "database: schema version ${SLA_SCHEMA:?}" [ "$(q 'SELECT max(version) FROM schema_version;')" = "$SLA_SCHEMA" ]
@@ -477,7 +531,7 @@ grep 'restart(s)' $OUT/server.log | sed 's/^/#   /'
 echo "# app calls from here: $ncalls answered, $nbad failed"
 
 # leave the device as it was, so that null_blk unloads
-rmdir $CG/sla/gold $CG/sla/batch $CG/sla 2>/dev/null
+rmdir $CG/sla/gold $CG/sla/batch $CG/sla/web $CG/sla 2>/dev/null
 echo 0 >"$NB/power"
 rmdir "$NB"
 umount /sys/kernel/config

@@ -14,7 +14,8 @@
 #     host card, its row in the SLA table, and its decision (sla-core's
 #     decisions, read from sla-dbm) in the decision table;
 #   - the mailbox table shows the three mailboxes.
-# A screenshot is kept in BUILD_DIR/appserver-page.png.  Chromium's
+# A screenshot is kept in BUILD_DIR/appserver-page.png, the DOM checked in
+# BUILD_DIR/appserver-page.html.  Chromium's
 # traffic stays on 127.0.0.1: a proxy that does not exist
 # (127.0.0.1:9), every other name resolved to nothing, no background
 # networking.  Prints "ok - ..." / "not ok - ..." lines.
@@ -26,6 +27,10 @@
 #   NEW_HOST  the SLA to create (default sla/browser-test); removed after
 #   SLA_BROWSER_DECISION  the action of the decision the new SLA must have
 #             on the page (default: any decision for that host)
+#   SLA_BROWSER_CAP  N: the new SLA is a best-effort cap of N IOPS with
+#             priority 5 (for a host that does I/O, so that sla-core
+#             decides on it; above a batch host of priority 1, which gives
+#             way first), not a latency ceiling of 7777 us
 #   SLA_BROWSER_WAIT  wait up to this many seconds first for the server to
 #             answer and HOST to have 5 measured windows (default 0: it
 #             must be so already); for a test started beside a scenario
@@ -81,16 +86,34 @@ if ((wait_s > 0)); then
 fi
 
 # The new SLA, through the REST API.
+cap=${SLA_BROWSER_CAP:-}
+if [[ -n $cap ]]; then
+	body="{\"host\":\"$new\",\"cap_iops\":$cap,\"priority\":5}"
+else
+	body="{\"host\":\"$new\",\"lat_ceiling_us\":7777,\"priority\":3}"
+fi
 status=$(curl -s --noproxy '*' --max-time 20 -o "$tmp/created" -w '%{http_code}' \
 	-X POST -H 'Content-Type: application/json' \
-	--data-binary "{\"host\":\"$new\",\"lat_ceiling_us\":7777,\"priority\":3}" \
+	--data-binary "$body" \
 	"$base/api/v1/slas")
 if [[ $status == 201 ]]; then
 	ok "browser: an SLA for $new created with curl"
 else
 	not_ok "browser: an SLA for $new created with curl (status $status: $(cat "$tmp/created"))"
 fi
-# its decision reaches the page through sla-dbm at the next refresh
+# its decision reaches the page through sla-dbm at the next refresh; with
+# SLA_BROWSER_DECISION, wait for sla-core to make it (up to 40 s)
+if [[ -n ${SLA_BROWSER_DECISION:-} ]]; then
+	t0=$SECONDS
+	while ((SECONDS - t0 < 40)); do
+		curl -s --noproxy '*' --max-time 5 "$base/api/v1/state" 2>/dev/null |
+			jq -e --arg h "$new" --arg a "$SLA_BROWSER_DECISION" \
+				'[.decisions[] | select(.host == $h and .action == $a)] | length > 0' \
+				>/dev/null 2>&1 && break
+		sleep 1
+	done
+	echo "# browser: waited $((SECONDS - t0)) s for the $SLA_BROWSER_DECISION decision of $new"
+fi
 sleep 3
 
 start=$EPOCHREALTIME
@@ -101,16 +124,17 @@ else
 	sed 's/^/# /' "$tmp/chromium.log" | tail -20
 	exit 1
 fi
+cp "$tmp/dom.html" "$build/appserver-page.html"
 curl -s --noproxy '*' --max-time 10 -o "$tmp/series.json" \
 	"$base/api/v1/series?host=$host"
 curl -s --noproxy '*' --max-time 10 -o "$tmp/state.json" "$base/api/v1/state"
 
 python3 - "$tmp/dom.html" "$tmp/series.json" "$tmp/state.json" "$host" "$new" \
-	"${SLA_BROWSER_DECISION:-}" <<'PY'
+	"${SLA_BROWSER_DECISION:-}" "$cap" <<'PY'
 import json, re, sys
 from html.parser import HTMLParser
 
-dom_file, series_file, state_file, host, new, action = sys.argv[1:7]
+dom_file, series_file, state_file, host, new, action, cap = sys.argv[1:8]
 dom = open(dom_file, encoding="utf-8").read()
 series = json.load(open(series_file))
 state = json.load(open(state_file))
@@ -189,8 +213,12 @@ if ok(len(lat) == 1, "one latency path for %s in the DOM" % host):
 ok(new in p.cards, "the new SLA's host %s has its card on the page" % new)
 slas = p.tables.get("slas", [])
 row = [r for r in slas if r and r[0] == new]
-ok(len(row) == 1 and row[0][1] in ("7777", "7.8k"),
-   "the SLA table shows %s with its ceiling (%s)" % (new, row[0][1] if row else "no row"))
+if cap:
+    ok(len(row) == 1 and cap in row[0][1:],
+       "the SLA table shows %s with its cap of %s IOPS (%s)" % (new, cap, " | ".join(row[0]) if row else "no row"))
+else:
+    ok(len(row) == 1 and row[0][1] in ("7777", "7.8k"),
+       "the SLA table shows %s with its ceiling (%s)" % (new, row[0][1] if row else "no row"))
 dec = p.tables.get("decisions", [])
 mine = [r for r in dec if len(r) > 3 and r[1] == new and (not action or r[3] == action)]
 ok(len(mine) >= 1, "the decision table shows a decision for %s%s (%s)" %

@@ -15,6 +15,8 @@
 #
 # Run `make` first (it builds sla/).  MBX_SLA_KEEP=DIR copies the scenario's
 # logs and database out of the VM's console output into DIR.
+# MBX_SLA_BROWSER=0 leaves out the real-browser test of the web page that
+# runs beside the scenario (on the host, through a forwarded port).
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -57,12 +59,49 @@ if [[ -n $run ]]; then
 		exec "$VMDIR/vm.sh" exec "$kver" \
 		"SLA_VIEW=1 SLA_APP_PORT=8080 SLA_KILLS=$kills SLA_SCHEMA=$schema sh /usr/bin/sla-scenario.sh"
 fi
-MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-300} MBX_VM_MODULES="configfs null_blk" \
-	MBX_VM_PROGRAMS=$progs EXEC_LABEL="SLA scenario, $kills sla-core kills" \
+# The page in a real browser beside the scenario (MBX_SLA_BROWSER=0: not):
+# the application server in the VM, its port forwarded to a free port of
+# the host's 127.0.0.1, Chromium on the host (sla/tests/browser_test.sh).
+# The SLA the test creates, a cap of 30 IOPS for the scenario's third host
+# sla/web, must come back as sla-core's "cap" decision on the page, and
+# the scenario checks its io.max.
+free_port() { # a TCP port of 127.0.0.1 that nothing listens on
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}
+browser=
+net=()
+if [[ ${MBX_SLA_BROWSER:-1} != 0 && -x $sla/sla-appserver ]]; then
+	port=$(free_port) || die "no free port on 127.0.0.1 for the browser test"
+	browser=$port
+	net=(MBX_VM_NET="$port")
+	mkdir -p "$BUILD/vm/sla-$kver"
+fi
+vmenv="SLA_KILLS=$kills SLA_SCHEMA=$schema"
+[[ -z $browser ]] || vmenv+=" SLA_APP_PORT=8080 SLA_BROWSER=1"
+env "${net[@]}" MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-300} MBX_VM_MODULES="configfs null_blk" \
+	MBX_VM_PROGRAMS="$progs" EXEC_LABEL="SLA scenario, $kills sla-core kills${browser:+, the page in Chromium}" \
 	"$VMDIR/vm.sh" exec "$kver" \
-	"SLA_KILLS=$kills SLA_SCHEMA=$schema sh /usr/bin/sla-scenario.sh; rc=\$?; echo '# ---- server log'; sed 's/^/#   /' /tmp/sla/server.log; exit \$rc" \
-	>"$out.raw" 2>&1
+	"$vmenv sh /usr/bin/sla-scenario.sh; rc=\$?; echo '# ---- server log'; sed 's/^/#   /' /tmp/sla/server.log; exit \$rc" \
+	>"$out.raw" 2>&1 &
+vm=$!
+if [[ -n $browser ]]; then
+	SLA_BROWSER_WAIT=120 SLA_BROWSER_CAP=30 SLA_BROWSER_DECISION=cap \
+		"$TOP/sla/tests/browser_test.sh" "http://127.0.0.1:$browser" \
+		"$BUILD/vm/sla-$kver" sla/gold sla/web >"$out.browser" 2>&1
+	brc=$?
+fi
+wait $vm
 rc=$?
+if [[ -n $browser ]]; then
+	cat "$out.browser" >>"$out.raw"
+	((brc == 0)) || grep -q '^not ok - ' "$out.browser" ||
+		echo "not ok - browser: browser_test.sh exited with status $brc" >>"$out.raw"
+fi
 awk '/^ok - / { n++; sub(/^ok - /, "ok " n " - ") }
      /^not ok - / { n++; sub(/^not ok - /, "not ok " n " - ") }
      { print }' "$out.raw" >"$out"
