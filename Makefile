@@ -15,7 +15,10 @@
 #   make run              the SLA server's scenario in QEMU (KERNEL=6.12):
 #                         fio in two cgroups on null_blk, the processes over
 #                         three mailboxes, a report; the web page on
-#                         127.0.0.1:8080 (SLA_PORT=) while it runs
+#                         127.0.0.1:8080 (SLA_PORT=) while it runs;
+#                         SLA_CONF=FILE runs the server on this host instead
+#                         (the module loaded) against that configuration,
+#                         SLA_DRY_RUN=1 only observing (sla/run-host.sh)
 #   make sla-soak         the scenario with 20 sla-core kills (KERNEL=6.12)
 #   make vm-shell         a root shell in QEMU, module loaded (KERNEL=6.12)
 #   make bench            mailbox-bench in QEMU on each kernel
@@ -92,10 +95,16 @@ check:
 	$(Q)$(MAKE) -j$(NPROC) all
 	$(Q)$(VM)/check.sh $(KERNELS)
 
+# SLA_CONF=FILE: on this host (the module loaded), against that file
 run:
+ifneq ($(SLA_CONF),)
+	$(Q)$(MAKE) -j$(NPROC) userspace
+	$(Q)SLA_DRY_RUN=$(SLA_DRY_RUN) $(top)/sla/run-host.sh $(SLA_CONF)
+else
 	$(Q)$(VM)/deps.sh vm
 	$(Q)$(MAKE) -j$(NPROC) all
 	$(Q)$(VM)/sla-check.sh --run $(KERNEL)
+endif
 
 sla-soak:
 	$(Q)$(VM)/deps.sh vm

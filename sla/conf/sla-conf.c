@@ -62,6 +62,9 @@ static void dump(const struct sla_conf *c)
 		printf("host.%s.priority=%" PRId32 "\n", h->name, h->priority);
 		limit(h->name, "cap_iops", h->cap_iops);
 		limit(h->name, "cap_bps", h->cap_bps);
+		if (h->latency_file)
+			printf("host.%s.latency_file=%s\n", h->name,
+			       h->latency_file);
 	}
 }
 

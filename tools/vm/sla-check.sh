@@ -44,7 +44,7 @@ t0=$EPOCHREALTIME
 load0=$(cut -d' ' -f1 /proc/loadavg)
 progs="$sla/sla-gateway $sla/sla-conf $sla/sla-dbm $sla/sla-monitor $sla/sla-core"
 progs+=" $sla/sla-supervisor $sla/sla-ctl $(command -v fio) $(command -v sqlite3)"
-progs+=" $TOP/sla/scenario/sla-scenario.sh"
+progs+=" $TOP/sla/scenario/sla-scenario.sh $TOP/sla/scenario/run-host-check.sh $TOP/sla/run-host.sh"
 # The schema version the database must be at: the one the code migrates to.
 schema=$(sed -n 's/^#define SLADB_SCHEMA_VERSION \([0-9]*\)$/\1/p' "$TOP/sla/db/sladb.h")
 # the application server and its terminal view, once they are built
@@ -86,7 +86,7 @@ vmenv="SLA_KILLS=$kills SLA_SCHEMA=$schema"
 env "${net[@]}" MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-300} MBX_VM_MODULES="configfs null_blk" \
 	MBX_VM_PROGRAMS="$progs" EXEC_LABEL="SLA scenario, $kills sla-core kills${browser:+, the page in Chromium}" \
 	"$VMDIR/vm.sh" exec "$kver" \
-	"$vmenv sh /usr/bin/sla-scenario.sh; rc=\$?; echo '# ---- server log'; sed 's/^/#   /' /tmp/sla/server.log; exit \$rc" \
+	"$vmenv sh /usr/bin/sla-scenario.sh; rc=\$?; echo '# ---- server log'; sed 's/^/#   /' /tmp/sla/server.log; echo '# ---- make run SLA_CONF=FILE SLA_DRY_RUN=1'; sh /usr/bin/run-host-check.sh || rc=1; exit \$rc" \
 	>"$out.raw" 2>&1 &
 vm=$!
 if [[ -n $browser ]]; then
