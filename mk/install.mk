@@ -11,6 +11,9 @@
 #                          pkg-config file and man pages (lib/Makefile)
 #   make install-tools     mailboxctl and mailboxctl(8) (tools/Makefile)
 #   make install-udev      the udev rule that opens /dev/mailbox to every user
+#   make install-sla       the SLA server: its programs, systemd units
+#                          (UNITDIR, $(PREFIX)/lib/systemd/system) and
+#                          example configuration (sla/Makefile)
 #   make install-doc       the modules-load.d example, README, CHANGELOG, ...
 #   make uninstall         removes what install put, with the same variables
 #   make dist              build/mbx-$(VERSION).tar.gz, from git: the source
@@ -55,7 +58,7 @@ define kernel_release
 	[ -n "$$krel" ] || { echo "$$kdir: no kernel release in include/generated/utsrelease.h (is KDIR a kernel build tree?)" >&2; exit 1; }
 endef
 
-install: install-module install-lib install-tools install-udev install-doc
+install: install-module install-lib install-tools install-udev install-doc install-sla
 
 install-module: modules
 	$(Q)$(kernel_release); \
@@ -69,6 +72,9 @@ install-lib: lib
 
 install-tools: tools
 	$(Q)$(MAKE) -C $(top)/tools install $(install_vars)
+
+install-sla: sla
+	$(Q)$(MAKE) -C $(top)/sla install $(install_vars) $(if $(UNITDIR),UNITDIR='$(UNITDIR)')
 
 install-udev:
 	@echo "  INSTALL $(DESTDIR)$(UDEVRULESDIR)/60-mailbox.rules"
@@ -91,6 +97,7 @@ uninstall:
 	$(if $(DESTDIR),,$(DEPMOD) -a "$$krel")
 	$(Q)$(MAKE) -C $(top)/lib uninstall $(install_vars)
 	$(Q)$(MAKE) -C $(top)/tools uninstall $(install_vars)
+	$(Q)$(MAKE) -C $(top)/sla uninstall $(install_vars) $(if $(UNITDIR),UNITDIR='$(UNITDIR)')
 	@echo "  RM      $(DESTDIR)$(UDEVRULESDIR)/60-mailbox.rules $(DESTDIR)$(DOCDIR)"
 	$(Q)rm -f $(DESTDIR)$(UDEVRULESDIR)/60-mailbox.rules
 	$(Q)rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)) examples/modules-load.d-mbx.conf)
@@ -142,5 +149,5 @@ check-packaging:
 	$(Q)$(MAKE) -j$(NPROC) all
 	$(Q)$(top)/tools/pkg/check.sh
 
-.PHONY: install install-module install-lib install-tools install-udev install-doc \
+.PHONY: install install-module install-lib install-tools install-udev install-doc install-sla \
 	uninstall dist deb check-packaging

@@ -112,12 +112,13 @@ debs() {
 	mk deb DEBDIR="$DEB" || return 1
 	local p
 	for p in "mbx-dkms_${VERSION}_all" "libmailbox1_${VERSION}_amd64" \
-		"libmailbox-dev_${VERSION}_amd64" "mailbox-tools_${VERSION}_amd64"; do
+		"libmailbox-dev_${VERSION}_amd64" "mailbox-tools_${VERSION}_amd64" \
+		"sla-server_${VERSION}_amd64"; do
 		[[ -f $DEB/$p.deb ]] || { echo "no $p.deb"; ls "$DEB"; return 1; }
 	done
 }
 echo "# pkg: Debian packages ($DEB)"
-check "make deb: mbx-dkms, libmailbox1, libmailbox-dev, mailbox-tools; lintian: no errors" debs
+check "make deb: mbx-dkms, libmailbox1, libmailbox-dev, mailbox-tools, sla-server; lintian: no errors" debs
 sed -n 's/^\([WEI]: .*\)/# lintian: \1/p' "$DEB/lintian.txt" 2>/dev/null | head -n 20
 
 root=$overlay/pkgcheck/root
@@ -177,11 +178,34 @@ readme_host() {
 	cat "$OUT/host.err"
 	((rc == 1)) && grep -q '^demo: ' "$OUT/host.err"
 }
+# sla-server: its programs and units; the units, with their programs at
+# the root's paths, pass systemd-analyze verify (no error, no warning)
+sla_server() {
+	local u p out
+	for p in sla-gateway sla-conf sla-dbm sla-core sla-monitor sla-appserver \
+		sla-supervisor sla-ctl; do
+		[[ -x $root/usr/bin/$p ]] || { echo "no /usr/bin/$p"; return 1; }
+	done
+	mkdir -p "$OUT/units"
+	for u in sla-gateway sla-dbm sla-core sla-monitor sla-appserver; do
+		u=$root/lib/systemd/system/$u.service
+		[[ -f $u ]] || { echo "no $u"; return 1; }
+		grep -q "^ExecStart=/usr/bin/sla-" "$u" || { echo "$u: ExecStart= is not /usr/bin's"; return 1; }
+		sed "s|=/usr/bin/|=$root/usr/bin/|" "$u" >"$OUT/units/${u##*/}"
+	done
+	cp "$root"/lib/systemd/system/sla.{target,slice} "$OUT/units/"
+	out=$(cd "$OUT/units" && systemd-analyze verify sla-*.service sla.target sla.slice 2>&1) ||
+		{ echo "$out"; return 1; }
+	[[ -z $out ]] || { echo "$out"; return 1; }
+	"$root/usr/bin/sla-conf" --check-config "$root/usr/share/doc/sla-server/sla.conf.example"
+}
+
 echo "# pkg: README.md's program"
 check "README.md's program compiles (-Wall -Wextra -Werror, pkg-config only)" readme
 check "README.md's program without the module: exit 1 and a message, no crash" readme_host
 echo "# pkg: the packages' contents in a root"
 check "dpkg -x the packages into a root, with the README's program built against it" unpack
+check "sla-server: its programs, its units pass systemd-analyze verify, its example configuration checks" sla_server
 
 # --- in the VMs --------------------------------------------------------------
 # vm_run KVER ARGS...: vm-check.sh in KVER's VM; its PASS/FAIL lines as points

@@ -9,11 +9,12 @@
 #    module under /lib/modules/<its vermagic release>/updates, the library,
 #    its headers and pkg-config file, every man page of lib/man and
 #    tools/man, mailboxctl, the udev rule, the docs and the modules-load.d
-#    example), with the right modes and links, and runs neither depmod nor
+#    example, the SLA server's programs, systemd units and example
+#    configuration), with the right modes and links, and runs neither depmod nor
 #    ldconfig; without DESTDIR it would run both (make -n);
 #  - PREFIX, LIBDIR and MANDIR are honoured (a Debian-like layout);
 #  - make uninstall leaves no file, no link and no directory of its own
-#    (share/doc/mbx); what stays is the empty standard hierarchy;
+#    (share/doc/mbx, share/doc/sla, an empty /etc/sla); what stays is the empty standard hierarchy;
 #  - make dist makes mbx-VERSION.tar.gz with dkms.conf of that version and
 #    the tracked sources, without build/;
 #  - VERSION is what MODULE_VERSION, the library's file name and
@@ -43,6 +44,13 @@ expected() {
 		done
 		printf "$prefix/share/doc/mbx/%s\n" README.md CHANGELOG CONTRIBUTING.md \
 			examples/modules-load.d-mbx.conf
+		# the SLA server (sla/): programs, units, example configuration
+		printf "$prefix/bin/%s\n" sla-gateway sla-conf sla-dbm sla-core sla-monitor \
+			sla-appserver sla-supervisor sla-ctl sla-top
+		for f in "$TOP"/sla/systemd/*; do
+			echo "$prefix/lib/systemd/system/${f##*/}"
+		done
+		printf "$prefix/share/doc/sla/%s\n" README.md sla.conf.example
 	} | LC_ALL=C sort
 }
 
@@ -84,7 +92,7 @@ check_left() {
 	local left
 	left=$(installed "$dest")
 	[[ -z $left ]] || { echo "left behind:"; echo "$left"; return 1; }
-	left=$(cd "$dest" && find . -type d \( -name mbx -o -name 'mbx-*' \) | sed 's|^\.||')
+	left=$(cd "$dest" && find . -type d \( -name mbx -o -name 'mbx-*' -o -name sla \) | sed 's|^\.||')
 	[[ -z $left ]] || { echo "directories of ours left:"; echo "$left"; return 1; }
 }
 
