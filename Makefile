@@ -20,6 +20,8 @@
 #                         (the module loaded) against that configuration,
 #                         SLA_DRY_RUN=1 only observing (sla/run-host.sh)
 #   make sla-soak         the scenario with 20 sla-core kills (KERNEL=6.12)
+#   make sla-pg           the scenario with its database on a PostgreSQL
+#                         server on the host (KERNEL=6.12)
 #   make vm-shell         a root shell in QEMU, module loaded (KERNEL=6.12)
 #   make bench            mailbox-bench in QEMU on each kernel
 #   make stress           the stress test for STRESS_SECONDS (600) per kernel
@@ -111,6 +113,11 @@ sla-soak:
 	$(Q)$(MAKE) -j$(NPROC) all
 	$(Q)MBX_VM_TIMEOUT=600 $(VM)/sla-check.sh $(KERNEL) 20
 
+sla-pg:
+	$(Q)$(VM)/deps.sh vm
+	$(Q)$(MAKE) -j$(NPROC) all
+	$(Q)$(VM)/sla-check.sh --pg $(KERNEL)
+
 vm-shell:
 	$(Q)$(VM)/deps.sh vm
 	$(Q)$(MAKE) -j$(NPROC) all
@@ -185,5 +192,5 @@ include $(top)/mk/install.mk
 help:
 	@sed -n '3,/^$$/s/^# \{0,1\}//p' $(top)/Makefile
 
-.PHONY: all deps modules userspace $(SUBDIRS) check run sla-soak vm-shell bench stress fuzz \
+.PHONY: all deps modules userspace $(SUBDIRS) check run sla-soak sla-pg vm-shell bench stress fuzz \
 	check-debug coverage install-headers clean help

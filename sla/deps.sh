@@ -12,7 +12,8 @@ set -euo pipefail
 pkgs=(pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev
       libcurl4-openssl-dev curl jq iproute2
       libpq-dev postgresql libinih-dev systemd
-      fio sqlite3)	# the VM scenario's workloads and its database checks
+      fio sqlite3	# the VM scenario's workloads and its database checks
+      socat)		# make sla-pg: the VM reaches the host's PostgreSQL
 if [[ ${1:-} == browser ]]; then
 	pkgs=(chromium chromium-driver python3 curl)
 fi

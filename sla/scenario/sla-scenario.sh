@@ -20,6 +20,8 @@
 #   SLA_KILLS    sla-core kills (default 5)
 #   SLA_BATCH_S  seconds of batch load (default 30 + 2.5 * SLA_KILLS)
 #   SLA_OUT      where the logs and the database go (default /tmp/sla)
+#   SLA_PG=1     the database is the PostgreSQL server of SLA_DB_ADDRESS
+#                (a libpq connection string), read with psql
 #   SLA_BROWSER  1: a real-browser test on the host creates an SLA through
 #                the REST API (tools/vm/sla-check.sh runs it beside this
 #                one): a best-effort cap of 30 IOPS for a third host,
@@ -50,7 +52,13 @@ check() { # check "what" COMMAND...
 now_ns() { sla-ctl now; }
 # seconds between two ns times, one decimal
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
-q() { sqlite3 -batch -noheader "$DB" "$1"; }
+# SLA_PG=1: the database is the PostgreSQL server SLA_DB_ADDRESS names
+# (make sla-pg); psql reads it as sqlite3 reads the SQLite file
+if [ "${SLA_PG:-0}" = 1 ]; then
+	q() { psql "$SLA_DB_ADDRESS" -qAt -c "$1"; }
+else
+	q() { sqlite3 -batch -noheader "$DB" "$1"; }
+fi
 log() { echo "# $*"; }
 
 rm -rf "$OUT"
@@ -452,7 +460,12 @@ if [ "$BROWSER" = 1 ]; then
 	check "database: sla-core's cap decision for sla/web ($nc)" [ "${nc:-0}" -ge 1 ]
 fi
 log "---- checks on the database, io.stat, the mailbox counters ----"
-check "database: integrity_check ok" [ "$(q 'PRAGMA integrity_check;')" = ok ]
+if [ "${SLA_PG:-0}" = 1 ]; then
+	check "database: PostgreSQL $(q 'SHOW server_version;'), the engine sla-dbm logged" \
+		grep -q "serving sla-db over 3 postgresql connections to host=10.0.2.100 .*password=\*\*\*" $OUT/server.log
+else
+	check "database: integrity_check ok" [ "$(q 'PRAGMA integrity_check;')" = ok ]
+fi
 check "database: schema version ${SLA_SCHEMA:?}" [ "$(q 'SELECT max(version) FROM schema_version;')" = "$SLA_SCHEMA" ]
 ng=$(q "SELECT count(*) FROM samples WHERE host='sla/gold';")
 nb=$(q "SELECT count(*) FROM samples WHERE host='sla/batch';")
@@ -522,9 +535,13 @@ echo "# gold before the batch load: ${base:-?} us (median); worst under it: ${wo
 [ -z "${back:-}" ] || echo "# gold back within its SLA $(secs $T_THROTTLE $back) s after the throttle"
 [ -z "$T_RESTORE" ] || echo "# batch's limit lifted $(secs $T_BATCH_END $T_RESTORE) s after its load ended"
 grep -E 'VIOLATION|RECOVERED' $OUT/server.log | sed 's/^/#   /' | head -n 12
-echo "# decisions (SQLite):"
+echo "# decisions (the database):"
 q "SELECT action, count(*) FROM decisions GROUP BY action ORDER BY action;" | sed 's/^/#   /'
-q "SELECT printf('%s %-8s %-9s riops %s -> %s  call %s  %s', strftime('%H:%M:%f', ts_ns / 1e9, 'unixepoch'), action, host, coalesce(old_riops, 'max'), coalesce(new_riops, 'max'), call_id, reason) FROM decisions ORDER BY id;" | sed 's/^/#   /' | head -n 40
+if [ "${SLA_PG:-0}" = 1 ]; then
+	q "SELECT to_char(to_timestamp(ts_ns / 1e9) AT TIME ZONE 'UTC', 'HH24:MI:SS.MS') || ' ' || rpad(action, 8) || ' ' || rpad(host, 9) || ' riops ' || coalesce(old_riops::text, 'max') || ' -> ' || coalesce(new_riops::text, 'max') || '  call ' || call_id || '  ' || reason FROM decisions ORDER BY id;" | sed 's/^/#   /' | head -n 40
+else
+	q "SELECT printf('%s %-8s %-9s riops %s -> %s  call %s  %s', strftime('%H:%M:%f', ts_ns / 1e9, 'unixepoch'), action, host, coalesce(old_riops, 'max'), coalesce(new_riops, 'max'), call_id, reason) FROM decisions ORDER BY id;" | sed 's/^/#   /' | head -n 40
+fi
 echo "# sla-core: $(grep -c 'generation [0-9]*, pid' $OUT/server.log) runs; adopted calls:"
 grep -E 'call\(s\) of a previous run|adopted call|delivered again' $OUT/server.log | sed 's/^/#   /' | head -n 30
 grep 'restart(s)' $OUT/server.log | sed 's/^/#   /'

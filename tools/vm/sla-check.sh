@@ -8,6 +8,11 @@
 # "sla:KVER".
 #
 #   sla-check.sh KERNEL [KILLS]     KILLS: sla-core kills (default 5)
+#   sla-check.sh --pg KERNEL [KILLS]  `make sla-pg`: the same with the
+#                                   database on a PostgreSQL server on the
+#                                   host (sla/tests/pgserver.sh, a throw-away
+#                                   cluster on 127.0.0.1), reached from the
+#                                   VM through QEMU's guestfwd
 #   sla-check.sh --run KERNEL       `make run`: the same, its output as it
 #                                   comes, a line of state every 3 s, and
 #                                   the web page (sla-appserver, when built)
@@ -20,12 +25,15 @@
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-run=
+run= pg=
 if [[ ${1:-} == --run ]]; then
 	run=1
 	shift
+elif [[ ${1:-} == --pg ]]; then
+	pg=1
+	shift
 fi
-name=${1:?usage: sla-check.sh [--run] KERNEL [KILLS]}
+name=${1:?usage: sla-check.sh [--run | --pg] KERNEL [KILLS]}
 kills=${2:-5}
 kver=$(resolve_kernel "$name") || exit 1
 sla=$TOP/sla/build
@@ -36,8 +44,8 @@ for p in fio sqlite3; do
 	command -v $p >/dev/null || die "$p is not installed (sla/deps.sh installs it)"
 done
 mkdir -p "$BUILD/vm"
-out=$BUILD/vm/sla-$kver.tap
-result=$BUILD/vm/sla-$kver.result
+out=$BUILD/vm/sla${pg:+-pg}-$kver.tap
+result=$BUILD/vm/sla${pg:+-pg}-$kver.result
 rm -f "$result"
 t0=$EPOCHREALTIME
 # the bounds the scenario asserts assume the VM has a core to itself
@@ -83,6 +91,26 @@ if [[ ${MBX_SLA_BROWSER:-1} != 0 && -x $sla/sla-appserver ]]; then
 fi
 vmenv="SLA_KILLS=$kills SLA_SCHEMA=$schema"
 [[ -z $browser ]] || vmenv+=" SLA_APP_PORT=8080 SLA_BROWSER=1"
+# --pg: a cluster of its own, database "sla", reached as 10.0.2.100:5432
+if [[ -n $pg ]]; then
+	pgdir=$BUILD/vm/sla-pg-$kver.cluster
+	pgs=$TOP/sla/tests/pgserver.sh
+	"$pgs" "$pgdir" destroy
+	"$pgs" "$pgdir" init tcp && "$pgs" "$pgdir" start || die "PostgreSQL: no server started"
+	trap '"$pgs" "$pgdir" destroy' EXIT
+	pgport=$(cat "$pgdir/port")
+	pgpw=$(cut -d: -f5 "$pgdir/pgpass")
+	pgci="$("$pgs" "$pgdir" conninfo)"
+	psql "$pgci dbname=postgres" -qAtc "CREATE DATABASE sla" || die "PostgreSQL: CREATE DATABASE sla failed"
+	if [[ -z $browser ]]; then
+		port=$(free_port) || die "no free port on 127.0.0.1"
+		net=(MBX_VM_NET="$port")
+	fi
+	net+=(MBX_VM_GUESTFWD="$pgport")
+	bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+	progs+=" $bindir/psql"
+	vmenv+=" SLA_PG=1 SLA_DB_ADDRESS='host=10.0.2.100 port=5432 dbname=sla user=sla password=$pgpw connect_timeout=5'"
+fi
 env "${net[@]}" MBX_VM_TIMEOUT=${MBX_VM_TIMEOUT:-300} MBX_VM_MODULES="configfs null_blk" \
 	MBX_VM_PROGRAMS="$progs" EXEC_LABEL="SLA scenario, $kills sla-core kills${browser:+, the page in Chromium}" \
 	"$VMDIR/vm.sh" exec "$kver" \
@@ -97,6 +125,17 @@ if [[ -n $browser ]]; then
 fi
 wait $vm
 rc=$?
+# --pg: what the host's server holds, read from the host
+if [[ -n $pg ]]; then
+	pq() { psql "$pgci dbname=sla" -qAtc "$1" 2>&1; }
+	n=$(pq "SELECT count(*) FROM samples")
+	v=$(pq "SELECT max(version) FROM schema_version")
+	if [[ $n =~ ^[0-9]+$ ]] && ((n >= 60)) && [[ $v == "$schema" ]]; then
+		echo "ok - PostgreSQL on the host, read from the host: $n samples, schema version $v" >>"$out.raw"
+	else
+		echo "not ok - PostgreSQL on the host, read from the host: samples $n, schema version $v" >>"$out.raw"
+	fi
+fi
 if [[ -n $browser ]]; then
 	cat "$out.browser" >>"$out.raw"
 	((brc == 0)) || grep -q '^not ok - ' "$out.browser" ||
@@ -105,12 +144,12 @@ fi
 awk '/^ok - / { n++; sub(/^ok - /, "ok " n " - ") }
      /^not ok - / { n++; sub(/^not ok - /, "not ok " n " - ") }
      { print }' "$out.raw" >"$out"
-echo "# sla scenario on $kver"
+echo "# sla scenario on $kver${pg:+, database on PostgreSQL}"
 grep -v '^#   [0-9:.]* sla-' "$out" || true
 passed=$(grep -c '^ok [0-9]* - ' "$out")
 failed=$(grep -c '^not ok [0-9]* - ' "$out")
 ((rc == 0 || failed > 0)) || failed=1
 wall=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-echo "# sla scenario on $kver: $passed passed, $failed failed, $wall s (host load average $load0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end; log: $out)"
+echo "# sla scenario on $kver${pg:+ (PostgreSQL)}: $passed passed, $failed failed, $wall s (host load average $load0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end; log: $out)"
 printf 'passed=%d\nfailed=%d\nskipped=0\nwall=%q\n' "$passed" "$failed" "$wall" >"$result"
 ((failed == 0))

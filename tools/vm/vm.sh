@@ -42,6 +42,10 @@
 #                    127.0.0.1:PORT (never another address) is forwarded to
 #                    the VM's port 8080.  Loads virtio_net as MBX_VM_MODULES
 #                    would
+#   MBX_VM_GUESTFWD  PORT (with MBX_VM_NET): the VM's connections to
+#                    10.0.2.100:5432 go to the host's 127.0.0.1:PORT (QEMU's
+#                    guestfwd, through socat), a database server on the host
+#                    say; nothing else of the host is reachable
 #   MBX_VM_PROGRAMS  more programs for /usr/bin, with their libraries (the
 #                    runner's own tests)
 #   MBX_VM_OVERLAY   a directory copied over the VM's root before the
@@ -100,6 +104,13 @@ BAD_LOG='BUG:|WARNING:|Oops|Call Trace|lockdep is turned off|lockdep:|possible (
 
 MODULES=${MBX_VM_MODULES:-}
 NET=${MBX_VM_NET:-}
+GUESTFWD=${MBX_VM_GUESTFWD:-}
+if [[ -n $GUESTFWD ]]; then
+	[[ -n $NET ]] || die "MBX_VM_GUESTFWD needs MBX_VM_NET"
+	[[ $GUESTFWD =~ ^[1-9][0-9]{0,4}$ ]] && ((GUESTFWD <= 65535)) ||
+		die "MBX_VM_GUESTFWD: '$GUESTFWD' is not a port number"
+	command -v socat >/dev/null || die "MBX_VM_GUESTFWD needs socat (sla/deps.sh installs it)"
+fi
 if [[ -n $NET ]]; then
 	[[ $NET =~ ^[1-9][0-9]{0,4}$ ]] && ((NET <= 65535)) ||
 		die "MBX_VM_NET: '$NET' is not a port number"
@@ -303,7 +314,10 @@ qemu() {
 		serial+=(-serial "$s")
 	done
 	# the host side of the forward on the loopback address only
-	[[ -z $NET ]] || net=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$NET-:8080"
+	local fwd=
+	[[ -z $GUESTFWD ]] ||
+		fwd=",guestfwd=tcp:10.0.2.100:5432-cmd:socat STDIO TCP:127.0.0.1:$GUESTFWD"
+	[[ -z $NET ]] || net=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$NET-:8080$fwd"
 		-device virtio-net-pci,netdev=n0,romfile=)
 	local limit=(timeout -k 10 "$TIMEOUT")
 	# timeout(1) would take an interactive QEMU off the terminal
