@@ -127,6 +127,26 @@ fi
 err=$(curl -s "http://127.0.0.1:$appport/api/v1/slas" | jq -r .error 2>/dev/null)
 check "it calls the mailbox the file names ($err)" grep -q "mailbox t-app" <<<"$err"
 
+# ---- sla-supervisor -C FILE alone: the four, each with -C FILE ----
+# (a path with a space and a quote: the commands quote it for sh -c)
+odd="$tmp/it's a dir"
+mkdir -p "$odd"
+appport2=$(free_port)
+sed "s/^listen = 127.0.0.1:$appport\$/listen = 127.0.0.1:$appport2/" "$conf" >"$odd/sla.conf"
+PATH=$build:$PATH "$build/sla-supervisor" -C "$odd/sla.conf" 2>"$tmp/sup.log" &
+sup=$!
+pids+=($sup)
+if wait_port "$appport2"; then
+	ok "sla-supervisor -C FILE: its sla-appserver got -C FILE (listens on the file's 127.0.0.1:$appport2)"
+else
+	not_ok "sla-supervisor -C FILE: its sla-appserver got -C FILE (listens on 127.0.0.1:$appport2)"
+	sed 's/^/# /' "$tmp/sup.log"
+fi
+started=$(sed -n 's/.*start \(sla-[a-z]*\): pid .*/\1/p' "$tmp/sup.log" | sort -u | tr '\n' ' ')
+check "it started the four ($started)" [ "$started" = "sla-appserver sla-core sla-dbm sla-monitor " ]
+kill -TERM $sup 2>/dev/null
+wait $sup 2>/dev/null
+
 # ---- sla-dbm: the database from the file, its password not logged ----
 timeout 20 "$build/sla-dbm" -C "$conf" >"$tmp/dbm.out" 2>&1
 rc=$?
