@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Error paths that the rest of the suite left unreached (make coverage):
- * user memory that faults half way through a struct or an entry, an event
- * ring that overflowed and was drained to the overflow mark alone, a
- * memory cgroup limit reached by the slot headers of a new mailbox
+ * user memory that faults half way through a struct or an entry, or
+ * between the two halves of a batch, an event ring that overflowed and
+ * was drained to the overflow mark alone, a memory cgroup limit reached by the slot headers of a new mailbox
  * (mbx_limits_test reaches it with the pages), and a name taken while a
  * new mailbox of that name was being allocated.
  *
@@ -299,6 +299,64 @@ static long read_long(const char *path)
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+/*
+ * A batch that does both halves writes the first half's counts to its
+ * argument struct before the second half waits: a struct that is
+ * readable but not writable is EFAULT there, once the first half is done
+ * (the call is pending; the answer is queued).
+ */
+TEST_F(errpaths, batch_call_counts_unwritable)
+{
+	struct mbx_acquire_args a = { .size = sizeof(a), .flags = MBX_ACQUIRE_ANY |
+				      MBX_WAIT_NONBLOCK };
+	struct mbx_batch_submit e = { .opcode = 7 };
+	struct mbx_batch_call_args *b;
+	struct mbx_call reply;
+
+	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_SLOT_ACQUIRE, &a));
+	e.slot = a.out_slot;
+	b = straddle(self, 0, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, b);
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->flags = MBX_WAIT_NONBLOCK;
+	b->submit = (uintptr_t)&e;
+	b->nsubmit = 1;
+	b->collect = (uintptr_t)&reply;
+	b->ncollect = 1;
+	ASSERT_EQ(0, mprotect(self->two + self->page, self->page, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, MBX_IOC_BATCH_CALL, b));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, e.out_result);
+	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, a.out_slot));
+}
+
+TEST_F(errpaths, batch_serve_counts_unwritable)
+{
+	struct mbx_batch_serve_args *b;
+	struct mbx_batch_complete e;
+	struct mbx_call c, taken;
+
+	ASSERT_EQ(0, submit_and_take(self->fd, &c));
+	memset(&e, 0, sizeof(e));
+	e.call_id = c.call_id;
+	e.slot = c.slot;
+	b = straddle(self, 0, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, b);
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->flags = MBX_WAIT_NONBLOCK;
+	b->complete = (uintptr_t)&e;
+	b->ncomplete = 1;
+	b->take = (uintptr_t)&taken;
+	b->ntake = 1;
+	ASSERT_EQ(0, mprotect(self->two + self->page, self->page, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, MBX_IOC_BATCH_SERVE, b));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, e.out_result);
+	EXPECT_EQ(MBX_STATE_REPLIED, slot_state(self->fd, c.slot));
 }
 
 /* A memory cgroup of our own in @path; NULL, or why there is none. */
