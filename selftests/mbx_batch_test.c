@@ -10,6 +10,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -145,6 +148,105 @@ TEST_F(batch, round_trip)
 	for (i = 0; i < 8; i++)
 		EXPECT_EQ(0, sub[i].out_result);
 	EXPECT_EQ(8, stats(&self->caller).out_pending);
+}
+
+/*
+ * One batch answers the calls of two callers: each caller's reply is
+ * queued to it and each is woken, the first when the batch moves on to
+ * the second caller's call.
+ */
+TEST_F(batch, serve_answers_two_callers)
+{
+	struct mbx_batch_submit sub[2];
+	struct mbx_batch_complete done[2];
+	struct mbx_call calls[2], reply;
+	struct mailbox other;
+	int i;
+
+	ASSERT_EQ(0, mailbox_open(&other, self->name,
+				  MBX_ACCESS_READ | MBX_ACCESS_WRITE, 0));
+	ASSERT_EQ(0, prepare(&self->caller, &sub[0], 1, 10));
+	ASSERT_EQ(0, prepare(&other, &sub[1], 1, 20));
+	ASSERT_EQ(0, mailbox_batch_call(&self->caller, &sub[0], 1, NULL, 0, 0, 0));
+	ASSERT_EQ(0, mailbox_batch_call(&other, &sub[1], 1, NULL, 0, 0, 0));
+	ASSERT_EQ(2, mailbox_batch_serve(&self->callee, NULL, 0, calls, 2,
+					 MBX_WAIT_NONBLOCK, 0));
+	for (i = 0; i < 2; i++)
+		done[i] = (struct mbx_batch_complete){
+			.call_id = calls[i].call_id, .slot = calls[i].slot,
+			.status = -1 - i,
+		};
+	ASSERT_EQ(0, mailbox_batch_serve(&self->callee, done, 2, NULL, 0, 0, 0));
+	EXPECT_EQ(0, done[0].out_result);
+	EXPECT_EQ(0, done[1].out_result);
+	/* Each caller has its own reply, and only its own. */
+	ASSERT_EQ(1, mailbox_batch_call(&self->caller, NULL, 0, &reply, 1,
+					MBX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(sub[0].out_call_id, reply.call_id);
+	EXPECT_EQ(-1, reply.status);
+	ASSERT_EQ(1, mailbox_batch_call(&other, NULL, 0, &reply, 1,
+					MBX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(sub[1].out_call_id, reply.call_id);
+	EXPECT_EQ(-2, reply.status);
+	mailbox_close(&other);
+}
+
+struct poller {
+	int fd;
+	_Atomic int tid;
+	short revents;
+};
+
+static void *poll_in(void *arg)
+{
+	struct poller *p = arg;
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+
+	p->tid = gettid();
+	if (poll(&pfd, 1, 10000) == 1)
+		p->revents = pfd.revents;
+	return NULL;
+}
+
+/* Wait until thread @tid sleeps ('S' in its stat); 0, or -1 after 10 s. */
+static int wait_sleeping(int tid)
+{
+	char path[64], buf[256], *st;
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	for (i = 0; i < 10000; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			st = strrchr(buf, ')');
+			if (st && st[1] == ' ' && st[2] == 'S')
+				return 0;
+		}
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* A poller of the callee's fd wakes when a batch makes two calls pending. */
+TEST_F(batch, two_calls_wake_a_poller)
+{
+	struct mbx_batch_submit sub[2];
+	struct poller p = { .fd = self->callee.fd };
+	pthread_t thr;
+
+	ASSERT_EQ(0, prepare(&self->caller, sub, 2, 30));
+	ASSERT_EQ(0, pthread_create(&thr, NULL, poll_in, &p));
+	while (!p.tid)
+		usleep(1000);
+	ASSERT_EQ(0, wait_sleeping(p.tid));
+	ASSERT_EQ(0, mailbox_batch_call(&self->caller, sub, 2, NULL, 0, 0, 0));
+	ASSERT_EQ(0, pthread_join(thr, NULL));
+	EXPECT_EQ(POLLIN, p.revents & POLLIN);
 }
 
 /* ncollect bounds the replies collected; the rest stay queued. */

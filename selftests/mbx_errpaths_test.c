@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Error paths that the rest of the suite left unreached (make coverage):
- * user memory that faults half way through a struct or an entry, an event
- * ring that overflowed and was drained to the overflow mark alone, and a
- * memory cgroup limit reached by the slot headers of a new mailbox
- * (mbx_limits_test reaches it with the pages).
+ * user memory that faults half way through a struct or an entry, or
+ * between the two halves of a batch, an event ring that overflowed and
+ * was drained to the overflow mark alone, a memory cgroup limit reached by the slot headers of a new mailbox
+ * (mbx_limits_test reaches it with the pages), and a name taken while a
+ * new mailbox of that name was being allocated.
  *
  * Each fault is set up with two pages: the first read-write, the second
  * read-only (or inaccessible), and the struct or entry placed across the
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -299,6 +301,64 @@ static long read_long(const char *path)
 	return n > 0 ? strtol(buf, NULL, 10) : -1;
 }
 
+/*
+ * A batch that does both halves writes the first half's counts to its
+ * argument struct before the second half waits: a struct that is
+ * readable but not writable is EFAULT there, once the first half is done
+ * (the call is pending; the answer is queued).
+ */
+TEST_F(errpaths, batch_call_counts_unwritable)
+{
+	struct mbx_acquire_args a = { .size = sizeof(a), .flags = MBX_ACQUIRE_ANY |
+				      MBX_WAIT_NONBLOCK };
+	struct mbx_batch_submit e = { .opcode = 7 };
+	struct mbx_batch_call_args *b;
+	struct mbx_call reply;
+
+	ASSERT_EQ(0, ioctl(self->fd, MBX_IOC_SLOT_ACQUIRE, &a));
+	e.slot = a.out_slot;
+	b = straddle(self, 0, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, b);
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->flags = MBX_WAIT_NONBLOCK;
+	b->submit = (uintptr_t)&e;
+	b->nsubmit = 1;
+	b->collect = (uintptr_t)&reply;
+	b->ncollect = 1;
+	ASSERT_EQ(0, mprotect(self->two + self->page, self->page, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, MBX_IOC_BATCH_CALL, b));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, e.out_result);
+	EXPECT_EQ(MBX_STATE_PENDING, slot_state(self->fd, a.out_slot));
+}
+
+TEST_F(errpaths, batch_serve_counts_unwritable)
+{
+	struct mbx_batch_serve_args *b;
+	struct mbx_batch_complete e;
+	struct mbx_call c, taken;
+
+	ASSERT_EQ(0, submit_and_take(self->fd, &c));
+	memset(&e, 0, sizeof(e));
+	e.call_id = c.call_id;
+	e.slot = c.slot;
+	b = straddle(self, 0, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, b);
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->flags = MBX_WAIT_NONBLOCK;
+	b->complete = (uintptr_t)&e;
+	b->ncomplete = 1;
+	b->take = (uintptr_t)&taken;
+	b->ntake = 1;
+	ASSERT_EQ(0, mprotect(self->two + self->page, self->page, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, MBX_IOC_BATCH_SERVE, b));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, e.out_result);
+	EXPECT_EQ(MBX_STATE_REPLIED, slot_state(self->fd, c.slot));
+}
+
 /* A memory cgroup of our own in @path; NULL, or why there is none. */
 static const char *memcg_make(char *path, size_t len)
 {
@@ -387,6 +447,81 @@ TEST_F(errpaths, memcg_limit_reached_by_the_slot_headers)
 	/* 65536 slots of 64 bytes: 8 MiB of pages, about 17 MiB of headers */
 	EXPECT_EQ(ENOMEM, create_in_memcg(self->dev, cg, 12 << 20, 65536, 64));
 	EXPECT_EQ(0, rmdir(cg));
+}
+
+struct big_create {
+	int dev;
+	const char *name;
+	__u32 nslots;
+	int err;		/* errno of the create, 0: created */
+	int fd;
+};
+
+static void *create_big(void *arg)
+{
+	struct big_create *b = arg;
+	struct mbx_create_args c = { .size = sizeof(c), .nslots = b->nslots,
+				     .slot_size = 4096, .mode = 0600,
+				     .flags = MBX_CREATE_CLOEXEC };
+
+	memcpy(c.name, b->name, strlen(b->name));
+	b->fd = ioctl(b->dev, MBX_IOC_BOX_CREATE, &c);
+	b->err = b->fd < 0 ? errno : 0;
+	return NULL;
+}
+
+/*
+ * A name is checked before a new mailbox's memory is allocated and again
+ * once it is, under the registry's lock: a mailbox of that name created
+ * meanwhile makes the slow create EEXIST, and what it had allocated and
+ * charged is given back. The slow one is the largest mailbox allowed
+ * (tens of milliseconds of allocation); the other, of one slot, starts
+ * 20 ms after it. Either way exactly one of them gets the name; the
+ * second check is reached when the slow one is EEXIST (make coverage
+ * shows it), which the timing makes likely but cannot promise.
+ */
+TEST_F(errpaths, create_same_name_while_allocating)
+{
+	struct mbx_api_args api = { .size = sizeof(api), .api = MBX_API_VERSION };
+	struct mbx_create_args c = { .size = sizeof(c), .nslots = 1,
+				     .slot_size = 64, .mode = 0600,
+				     .flags = MBX_CREATE_CLOEXEC };
+	struct mbx_destroy_args d = { .size = sizeof(d) };
+	char name[MBX_NAME_MAX] = "";
+	struct big_create b;
+	unsigned int i, late = 0;
+	pthread_t thr;
+	int fd;
+
+	ASSERT_EQ(0, ioctl(self->dev, MBX_IOC_API, &api));
+	snprintf(name, sizeof(name), "errpaths.race.%d", getpid());
+	memcpy(c.name, name, strlen(name));
+	memcpy(d.name, name, strlen(name));
+	b.dev = self->dev;
+	b.name = name;
+	b.nslots = api.out_max_box_bytes / 2 / 4096;
+	if (b.nslots > api.out_max_slots)
+		b.nslots = api.out_max_slots;
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, pthread_create(&thr, NULL, create_big, &b));
+		usleep(20000);
+		fd = ioctl(self->dev, MBX_IOC_BOX_CREATE, &c);
+		ASSERT_EQ(0, pthread_join(thr, NULL));
+		if (fd >= 0) {
+			/* The small one got the name: the big one is EEXIST. */
+			EXPECT_EQ(EEXIST, b.err);
+			EXPECT_GT(0, b.fd);
+			late++;
+			close(fd);
+		} else {
+			EXPECT_EQ(EEXIST, errno);
+			EXPECT_EQ(0, b.err) TH_LOG("%s", strerror(b.err));
+			if (b.fd >= 0)
+				close(b.fd);
+		}
+		EXPECT_EQ(0, ioctl(self->dev, MBX_IOC_BOX_DESTROY, &d));
+	}
+	TH_LOG("the slow create lost the name %u time(s) of 3", late);
 }
 
 TEST_HARNESS_MAIN
