@@ -18,8 +18,7 @@ tmp=$(mktemp -d)
 pid=
 trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 "$build/sla-appserver" -p 0 -P "$tmp/port" -t 500 2>"$tmp/log" &
 pid=$!

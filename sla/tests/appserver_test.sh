@@ -23,10 +23,8 @@ build=${SLA_BUILD:-$top/sla/build}
 kernel=${1:-6.12}
 tmp=$(mktemp -d)
 vmpid=
-failed=0
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 cleanup() {
 	if [[ -n $vmpid ]] && kill -0 "$vmpid" 2>/dev/null; then

@@ -40,9 +40,7 @@ base=$1 build=$2 host=$3 new=${4:-sla/browser-test}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 chromium=$(command -v chromium || true)
 if [[ -z $chromium ]]; then

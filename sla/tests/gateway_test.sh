@@ -13,13 +13,7 @@ tmp=$(mktemp -d)
 pid=
 trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # The fake tree.  "broken" has a directory for io.max: writing it fails.
 root=$tmp/cg
