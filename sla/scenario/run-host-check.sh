@@ -108,7 +108,9 @@ check "site-mon: the monitor answered every call, its journal has each ($c of $s
 	[ -n "$s" -a "$s" = "$c" -a "$(wc -l <$OUT/run/monitor.journal)" = "$c" ]
 
 for p in $(pidof fio); do kill "$p"; done 2>/dev/null
-sleep 0.5
+i=0
+while [ -n "$(pidof fio)" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+[ -z "$(pidof fio)" ] || { kill -9 $(pidof fio); sleep 0.5; }
 rmdir $CG/app/db $CG/app/backup $CG/app 2>/dev/null
 echo 0 >"$NB/power"
 rmdir "$NB"

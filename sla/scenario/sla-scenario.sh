@@ -442,9 +442,15 @@ kill -TERM $SUP
 wait $SUP
 {
 	kill $GW $GARB $SLOW
+	# no limit left to hold a bio back while the workloads end
+	for c in gold batch web; do
+		[ -f $CG/sla/$c/io.max ] && echo "$DEV rbps=max wbps=max riops=max wiops=max" >$CG/sla/$c/io.max
+	done
 	for p in $(pidof sleep) $(pidof fio); do kill "$p"; done
 	wait $GW $GARB $SLOW
-	sleep 0.5
+	i=0
+	while [ -n "$(pidof fio)" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -z "$(pidof fio)" ] || { log "fio still running after SIGTERM: SIGKILL"; kill -9 $(pidof fio); sleep 0.5; }
 } 2>/dev/null
 
 # ---- what the independent data says ----
@@ -549,6 +555,7 @@ echo "# app calls from here: $ncalls answered, $nbad failed"
 
 # leave the device as it was, so that null_blk unloads
 rmdir $CG/sla/gold $CG/sla/batch $CG/sla/web $CG/sla 2>/dev/null
+log "teardown: null_blk $BLK powered off ($(ls $CG/sla 2>/dev/null | wc -l) cgroup files left, fio: $(pidof fio))"
 echo 0 >"$NB/power"
 rmdir "$NB"
 umount /sys/kernel/config
