@@ -497,7 +497,13 @@ cmd_exec() {
 	make_initramfs "$run" "$kver" exec "$*"
 	msg "  VM      $kver: ${EXEC_LABEL:-$*}"
 	boot_batch "$kver" "$run" program || rc=$?
-	((rc != 124 && rc != 137)) || die "the VM timed out after $TIMEOUT s"
+	if ((rc == 124 || rc == 137)); then
+		# the next run on this kernel reuses the directory: the end of
+		# the kernel log (a task blocked, say) goes with the error
+		msg "# the end of the kernel log ($run/console.txt):"
+		tail -n 40 "$run/console.txt" | sed 's/^/#   /' >&2
+		die "the VM timed out after $TIMEOUT s"
+	fi
 	grep -qx '# mbx-vm: end' "$run/tap.txt" ||
 		die "the VM did not finish (crashed or hung): see $run/console.txt"
 	if ! grep -qx 'ok [0-9]* rmmod mbx' "$run/tap.txt"; then
