@@ -741,7 +741,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	const union MHD_DaemonInfo *info;
 	struct sla_conf *conf = NULL;
-	char conf_addr[64];
+	char conf_addr[SLA_CONF_ADDR_MAX];
 	struct MHD_Daemon *d;
 	long port = -1, v;
 	sigset_t set;
@@ -804,15 +804,13 @@ int main(int argc, char **argv)
 	}
 	/* [appserver] listen = ADDR:PORT, each part unless -a or -p gives it */
 	if (conf) {
-		const char *colon = strrchr(conf->appserver_listen, ':');
+		unsigned int p;
 
-		snprintf(conf_addr, sizeof(conf_addr), "%.*s",
-			 (int)(colon - conf->appserver_listen),
-			 conf->appserver_listen);
+		sla_conf_listen(conf->appserver_listen, conf_addr, &p);
 		if (!address)
 			address = conf_addr;
 		if (port < 0)
-			port = strtol(colon + 1, NULL, 10);
+			port = p;
 	}
 	if (!address)
 		address = "127.0.0.1";

@@ -22,47 +22,50 @@ struct sla_conf *sla_cfg_load(const char *prog, const char *path)
 	return conf;
 }
 
-void sla_cfg_shown_address(const char *addr, char *buf, size_t len)
+/* The value of a key "password" (after a space, a ? or a &) as ***. */
+static void hide_password_key(const char *addr, char *buf, size_t len)
 {
-	const char *p, *at, *colon, *end;
+	const char *p, *end;
 
-	if (!strncmp(addr, "postgresql://", 13) ||
-	    !strncmp(addr, "postgres://", 11)) {
-		p = strstr(addr, "://") + 3;
-		at = strchr(p, '@');
-		colon = at ? memchr(p, ':', at - p) : NULL;
-		if (colon) {
-			snprintf(buf, len, "%.*s:***%s", (int)(colon - addr),
-				 addr, at);
-			return;
-		}
-		snprintf(buf, len, "%s", addr);
-		return;
-	}
-	p = strstr(addr, "password");
-	if (!p) {
-		snprintf(buf, len, "%s", addr);
-		return;
-	}
-	/* key=value pairs: password = 'quoted value' or a bare word */
-	end = p + 8;
-	while (*end == ' ')
-		end++;
-	if (*end != '=') {
+	for (p = strstr(addr, "password"); p; p = strstr(p + 1, "password"))
+		if (p == addr || strchr(" \t?&", p[-1]))
+			break;
+	end = p ? p + 8 + strspn(p + 8, " \t") : NULL;
+	if (!end || *end != '=') {
 		snprintf(buf, len, "%s", addr);
 		return;
 	}
 	end++;
-	while (*end == ' ')
-		end++;
-	if (*end == '\'') {
+	end += strspn(end, " \t");
+	if (*end == '\'') {	/* 'quoted value', \' and \\ escaped */
 		for (end++; *end && *end != '\''; end++)
 			if (*end == '\\' && end[1])
 				end++;
 		if (*end)
 			end++;
 	} else {
-		end += strcspn(end, " \t");
+		end += strcspn(end, " \t&");
 	}
 	snprintf(buf, len, "%.*spassword=***%s", (int)(p - addr), addr, end);
+}
+
+void sla_cfg_shown_address(const char *addr, char *buf, size_t len)
+{
+	const char *p, *end, *at, *colon;
+	char tmp[1024];
+
+	/* a URL: USER:PASSWORD@ in its authority, or ?password= */
+	if (!strncmp(addr, "postgresql://", 13) || !strncmp(addr, "postgres://", 11)) {
+		p = strstr(addr, "://") + 3;
+		end = p + strcspn(p, "/?");
+		at = memchr(p, '@', end - p);
+		colon = at ? memchr(p, ':', at - p) : NULL;
+		if (colon)
+			snprintf(tmp, sizeof(tmp), "%.*s:***%s", (int)(colon - addr), addr, at);
+		else
+			snprintf(tmp, sizeof(tmp), "%s", addr);
+		hide_password_key(tmp, buf, len);
+		return;
+	}
+	hide_password_key(addr, buf, len);
 }

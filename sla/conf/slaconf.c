@@ -158,24 +158,34 @@ static bool mailbox_valid(const char *s)
 	return true;
 }
 
-/* "A.B.C.D:PORT", PORT 1..65535. */
-static bool listen_valid(const char *s)
+int sla_conf_listen(const char *s, char addr[SLA_CONF_ADDR_MAX],
+		    unsigned int *port)
 {
 	const char *colon = strrchr(s, ':');
-	char addr[INET_ADDRSTRLEN];
 	struct in_addr in;
-	unsigned long port;
+	unsigned long p;
 	char *end;
 
-	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(addr))
-		return false;
+	if (!colon || colon == s || (size_t)(colon - s) >= SLA_CONF_ADDR_MAX)
+		return -1;
 	memcpy(addr, s, colon - s);
 	addr[colon - s] = '\0';
 	if (inet_pton(AF_INET, addr, &in) != 1 || !isdigit((unsigned char)colon[1]))
-		return false;
+		return -1;
 	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	return !errno && !*end && port >= 1 && port <= 65535;
+	p = strtoul(colon + 1, &end, 10);
+	if (errno || *end || p < 1 || p > 65535)
+		return -1;
+	*port = p;
+	return 0;
+}
+
+static bool listen_valid(const char *s)
+{
+	char addr[SLA_CONF_ADDR_MAX];
+	unsigned int port;
+
+	return sla_conf_listen(s, addr, &port) == 0;
 }
 
 /* An http or https URL with a host, by libcurl's URL parser. */

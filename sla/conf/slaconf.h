@@ -78,6 +78,14 @@ int sla_conf_load(const char *path, struct sla_conf **out, char *errbuf,
 		  size_t errlen);
 void sla_conf_free(struct sla_conf *conf);
 
+#define SLA_CONF_ADDR_MAX 16	/* "255.255.255.255" and its NUL */
+/*
+ * A listen value, "A.B.C.D:PORT" (PORT 1..65535), into its address and
+ * port: 0, or -1 when it is not one (a loaded configuration's are).
+ */
+int sla_conf_listen(const char *s, char addr[SLA_CONF_ADDR_MAX],
+		    unsigned int *port);
+
 /* By name; NULL when there is none. */
 const struct sla_conf_host *sla_conf_host(const struct sla_conf *conf,
 					  const char *name);

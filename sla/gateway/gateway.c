@@ -501,7 +501,7 @@ int main(int argc, char **argv)
 	const char *address = NULL, *port_file = NULL;
 	const char *conf_path = NULL, *gw_name = NULL;
 	struct sla_conf *conf = NULL;
-	char conf_addr[64];
+	char conf_addr[SLA_CONF_ADDR_MAX];
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
@@ -575,14 +575,13 @@ int main(int argc, char **argv)
 		if (!gw.root)
 			gw.root = g->root;
 		if (g->listen) {
-			const char *colon = strrchr(g->listen, ':');
+			unsigned int p;
 
-			snprintf(conf_addr, sizeof(conf_addr), "%.*s",
-				 (int)(colon - g->listen), g->listen);
+			sla_conf_listen(g->listen, conf_addr, &p);
 			if (!address)
 				address = conf_addr;
 			if (port == ULONG_MAX)
-				port = strtoul(colon + 1, NULL, 10);
+				port = p;
 		}
 		/* the command line's cgroups, then the file's hosts on it */
 		if (!gw.nr_cgroups) {

@@ -880,9 +880,10 @@ static void *worker(void *arg)
 
 /*
  * --probe N: the latency sources, then N collections without any
- * mailbox, printed one line per sample and per gateway; before each collection but the first a line is
- * read from stdin (a test decides when).  For trying gateways and latency
- * files from the command line, and for the host tests.
+ * mailbox, printed one line per sample and per gateway; before each
+ * collection but the first a line is read from stdin (a test decides
+ * when).  For trying gateways and latency files from the command line,
+ * and for the host tests.
  */
 static int probe(int n)
 {

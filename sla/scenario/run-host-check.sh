@@ -14,28 +14,12 @@ set -u
 
 OUT=/tmp/sla-host
 CG=/sys/fs/cgroup
-fails=0
-ok() { echo "ok - run-host: $*"; }
-notok() { echo "not ok - run-host: $*"; fails=$((fails + 1)); }
-check() { # check "what" COMMAND...
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
+TAP_PREFIX="run-host: "
+. "$(dirname "$0")/vmlib.sh"
 
 rm -rf $OUT
 mkdir -p $OUT
-mount -t configfs none /sys/kernel/config 2>/dev/null
-NB=/sys/kernel/config/nullb/nullb2
-mkdir "$NB" || { notok "null_blk: configfs device"; exit 1; }
-echo 1024 >"$NB/size"
-echo 2 >"$NB/irqmode"
-echo 4000000 >"$NB/completion_nsec"
-echo 1 >"$NB/hw_queue_depth"
-echo 1 >"$NB/power"
-echo mq-deadline >/sys/block/nullb2/queue/scheduler 2>/dev/null
-echo 64 >/sys/block/nullb2/queue/nr_requests 2>/dev/null
-DEV=$(cat /sys/block/nullb2/dev)
+slowdev_up nullb2 || { notok "null_blk: configfs device"; exit 1; }
 grep -q io $CG/cgroup.subtree_control || echo +io >$CG/cgroup.subtree_control
 mkdir -p $CG/app
 echo +io >$CG/app/cgroup.subtree_control
@@ -107,12 +91,7 @@ c=$(sed -n 's/^site-mon .*completed=\([0-9]*\).*/\1/p' $OUT/stats.txt)
 check "site-mon: the monitor answered every call, its journal has each ($c of $s, journal $(wc -l <$OUT/run/monitor.journal))" \
 	[ -n "$s" -a "$s" = "$c" -a "$(wc -l <$OUT/run/monitor.journal)" = "$c" ]
 
-for p in $(pidof fio); do kill "$p"; done 2>/dev/null
-i=0
-while [ -n "$(pidof fio)" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-[ -z "$(pidof fio)" ] || { kill -9 $(pidof fio); sleep 0.5; }
+fio_stop
 rmdir $CG/app/db $CG/app/backup $CG/app 2>/dev/null
-echo 0 >"$NB/power"
-rmdir "$NB"
-umount /sys/kernel/config
+slowdev_down nullb2
 [ $fails = 0 ]

@@ -41,14 +41,7 @@ BOUND_THROTTLE=15
 BOUND_RECOVER=20
 BOUND_RESTORE=30
 
-fails=0
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { # check "what" COMMAND...
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
+. "$(dirname "$0")/vmlib.sh"
 now_ns() { sla-ctl now; }
 # seconds between two ns times, one decimal
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
@@ -65,18 +58,8 @@ rm -rf "$OUT"
 mkdir -p "$OUT" /run/sla
 
 # ---- the device ----
-mount -t configfs none /sys/kernel/config 2>/dev/null
-NB=/sys/kernel/config/nullb/nullb1
-mkdir "$NB" || { notok "null_blk: configfs device"; exit 1; }
-echo 1024 >"$NB/size"
-echo 2 >"$NB/irqmode"
-echo 4000000 >"$NB/completion_nsec"
-echo 1 >"$NB/hw_queue_depth"
-echo 1 >"$NB/power"
 BLK=nullb1
-echo mq-deadline >/sys/block/$BLK/queue/scheduler 2>/dev/null
-echo 64 >/sys/block/$BLK/queue/nr_requests 2>/dev/null
-DEV=$(cat /sys/block/$BLK/dev)
+slowdev_up $BLK || { notok "null_blk: configfs device"; exit 1; }
 log "device /dev/$BLK ($DEV): $(cat /sys/block/$BLK/queue/scheduler)"
 
 # ---- the application hosts ----
@@ -446,11 +429,9 @@ wait $SUP
 	for c in gold batch web; do
 		[ -f $CG/sla/$c/io.max ] && echo "$DEV rbps=max wbps=max riops=max wiops=max" >$CG/sla/$c/io.max
 	done
-	for p in $(pidof sleep) $(pidof fio); do kill "$p"; done
+	for p in $(pidof sleep); do kill "$p"; done
 	wait $GW $GARB $SLOW
-	i=0
-	while [ -n "$(pidof fio)" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-	[ -z "$(pidof fio)" ] || { log "fio still running after SIGTERM: SIGKILL"; kill -9 $(pidof fio); sleep 0.5; }
+	fio_stop
 } 2>/dev/null
 
 # ---- what the independent data says ----
@@ -556,7 +537,5 @@ echo "# app calls from here: $ncalls answered, $nbad failed"
 # leave the device as it was, so that null_blk unloads
 rmdir $CG/sla/gold $CG/sla/batch $CG/sla/web $CG/sla 2>/dev/null
 log "teardown: null_blk $BLK powered off ($(ls $CG/sla 2>/dev/null | wc -l) cgroup files left, fio: $(pidof fio))"
-echo 0 >"$NB/power"
-rmdir "$NB"
-umount /sys/kernel/config
+slowdev_down $BLK
 [ $fails = 0 ]

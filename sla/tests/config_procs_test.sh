@@ -14,8 +14,6 @@
 set -uo pipefail
 
 build=$1
-LD_LIBRARY_PATH=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../lib" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LD_LIBRARY_PATH
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -137,6 +135,9 @@ check "its log shows the address without the password" \
 timeout 20 "$build/sla-dbm" -C "$conf" -d "postgresql://sla:s3cret@127.0.0.1:1/sla?connect_timeout=1" >"$tmp/dbm2.out" 2>&1
 check "-d wins over the file; a URL's password is not logged either" \
 	sh -c "grep -q 'open postgresql://sla:\*\*\*@127.0.0.1:1/sla' '$tmp/dbm2.out' && ! grep -q s3cret '$tmp/dbm2.out'"
+timeout 20 "$build/sla-dbm" -C "$conf" -d "postgresql://sla@127.0.0.1:1/sla?password=s3cret&connect_timeout=1" >"$tmp/dbm3.out" 2>&1
+check "nor a password in a URL's query" \
+	sh -c "grep -q 'open postgresql://sla@127.0.0.1:1/sla?password=\*\*\*&connect_timeout=1' '$tmp/dbm3.out' && ! grep -q s3cret '$tmp/dbm3.out'"
 
 # ---- a file with an error: every program says where, and exits 2 ----
 sed 's/^pool = 3$/pool = 0/' "$conf" >"$tmp/bad.conf"

@@ -12,9 +12,6 @@
 set -uo pipefail
 
 build=$1
-# libmailbox.so.1, from ../lib (sla-monitor links to it; --probe needs no module)
-LD_LIBRARY_PATH=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../lib" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LD_LIBRARY_PATH
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT

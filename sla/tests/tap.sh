@@ -8,7 +8,12 @@
 #   check WHAT COMMAND...      ok or not_ok as COMMAND exits
 #   free_port                  a TCP port of 127.0.0.1 nothing listens on
 #   wait_port PORT             until something listens there (5 s at most)
+#
+# The programs find the tree's libmailbox.so.1 (they link to it; what the
+# host tests run of them needs no module).
 
+LD_LIBRARY_PATH=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../lib" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
 failed=0
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }

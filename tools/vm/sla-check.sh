@@ -52,7 +52,8 @@ t0=$EPOCHREALTIME
 load0=$(cut -d' ' -f1 /proc/loadavg)
 progs="$sla/sla-gateway $sla/sla-conf $sla/sla-dbm $sla/sla-monitor $sla/sla-core"
 progs+=" $sla/sla-supervisor $sla/sla-ctl $(command -v fio) $(command -v sqlite3)"
-progs+=" $TOP/sla/scenario/sla-scenario.sh $TOP/sla/scenario/run-host-check.sh $TOP/sla/run-host.sh"
+progs+=" $TOP/sla/scenario/sla-scenario.sh $TOP/sla/scenario/vmlib.sh"
+progs+=" $TOP/sla/scenario/run-host-check.sh $TOP/sla/run-host.sh"
 # The schema version the database must be at: the one the code migrates to.
 schema=$(sed -n 's/^#define SLADB_SCHEMA_VERSION \([0-9]*\)$/\1/p' "$TOP/sla/db/sladb.h")
 # the application server and its terminal view, once they are built
