@@ -69,7 +69,8 @@ fi
 
 mkdir -p "$out/state" || exit 1
 rm -f "$out"/*.log "$out/monitor.journal"
-q=$(printf '%s' "$conf" | sed "s/'/'\\\\''/g")
+# the processes' shell reads the path from the environment: no quoting
+export SLA_CONF="$conf"
 log "configuration $conf$( [ "$dry" = 1 ] && echo ', dry run: nothing is throttled')"
 log "logs in $out"
 
@@ -79,11 +80,11 @@ for g in $SLA_GATEWAYS; do
 	pids="$pids $!"
 	log "gateway $g on $(get "gateway.$g.listen") (pid $!)"
 done
-set -- -p "sla-dbm@$mb_db=exec $bin/sla-dbm -C '$q'" \
-	-p "sla-monitor@$mb_mon=exec $bin/sla-monitor -C '$q' -J $out/monitor.journal" \
-	-p "sla-core@$mb_app=exec $bin/sla-core -C '$q' -s $out/state$( [ "$dry" = 1 ] && echo ' -n')"
+set -- -p "sla-dbm@$mb_db=exec $bin/sla-dbm -C \"\$SLA_CONF\"" \
+	-p "sla-monitor@$mb_mon=exec $bin/sla-monitor -C \"\$SLA_CONF\" -J $out/monitor.journal" \
+	-p "sla-core@$mb_app=exec $bin/sla-core -C \"\$SLA_CONF\" -s $out/state$( [ "$dry" = 1 ] && echo ' -n')"
 if [ -x "$bin/sla-appserver" ]; then
-	set -- "$@" -p "sla-appserver=exec $bin/sla-appserver -C '$q'"
+	set -- "$@" -p "sla-appserver=exec $bin/sla-appserver -C \"\$SLA_CONF\""
 	log "web page: http://$listen/"
 fi
 "$bin/sla-supervisor" -C "$conf" -P "$out/supervisor.pid" "$@" 2>>"$out/server.log" &

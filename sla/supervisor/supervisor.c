@@ -226,46 +226,29 @@ static void stop_all(void)
 
 /*
  * The server's four processes, each reading the configuration file, in
- * the order their mailboxes need: each callee before its callers.
+ * the order their mailboxes need: each callee before its callers.  The
+ * path goes to their shell in the environment (SLA_CONF), so that no
+ * character of it needs quoting.
  */
 static int the_four(const char *conf_path)
 {
-	static const char *const progs[][2] = {
-		{ "sla-dbm", "db" }, { "sla-monitor", "mon" },
-		{ "sla-core", "app" }, { "sla-appserver", NULL },
+	const struct { const char *prog, *box; } four[] = {
+		{ "sla-dbm", SLA_MB_DB }, { "sla-monitor", SLA_MB_MON },
+		{ "sla-core", SLA_MB_APP }, { "sla-appserver", "" },
 	};
-	char *quoted, *q;
 
-	/* the path in single quotes for sh -c, each ' as '\'' */
-	quoted = malloc(strlen(conf_path) * 4 + 3);
-	if (!quoted)
+	if (setenv("SLA_CONF", conf_path, 1) < 0)
 		return -1;
-	q = quoted;
-	*q++ = '\'';
-	for (const char *c = conf_path; *c; c++) {
-		if (*c == '\'') {
-			memcpy(q, "'\\''", 4);
-			q += 4;
-		} else {
-			*q++ = *c;
-		}
-	}
-	*q++ = '\'';
-	*q = 0;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < sizeof(four) / sizeof(four[0]); i++) {
 		struct proc *p = &procs[nprocs++];
-		const char *box = !progs[i][1] ? "" :
-				  progs[i][1][0] == 'd' ? SLA_MB_DB :
-				  progs[i][1][0] == 'm' ? SLA_MB_MON : SLA_MB_APP;
 		char *cmd;
 
-		snprintf(p->name, sizeof(p->name), "%s", progs[i][0]);
-		snprintf(p->box, sizeof(p->box), "%s", box);
-		if (asprintf(&cmd, "exec %s -C %s", progs[i][0], quoted) < 0)
+		snprintf(p->name, sizeof(p->name), "%s", four[i].prog);
+		snprintf(p->box, sizeof(p->box), "%s", four[i].box);
+		if (asprintf(&cmd, "exec %s -C \"$SLA_CONF\"", four[i].prog) < 0)
 			return -1;
 		p->cmd = cmd;
 	}
-	free(quoted);
 	return 0;
 }
 

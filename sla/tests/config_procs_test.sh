@@ -105,7 +105,7 @@ err=$(curl -s "http://127.0.0.1:$appport/api/v1/slas" | jq -r .error 2>/dev/null
 check "it calls the mailbox the file names ($err)" grep -q "mailbox t-app" <<<"$err"
 
 # ---- sla-supervisor -C FILE alone: the four, each with -C FILE ----
-# (a path with a space and a quote: the commands quote it for sh -c)
+# (a path with a space and a quote: it reaches their shell unquoted)
 odd="$tmp/it's a dir"
 mkdir -p "$odd"
 appport2=$(free_port)
