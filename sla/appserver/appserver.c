@@ -753,8 +753,6 @@ int main(int argc, char **argv)
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'C':
-			if (conf)
-				sla_conf_free(conf);
 			conf = sla_cfg_load(prog, optarg);
 			break;
 		case 'a':

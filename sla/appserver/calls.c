@@ -54,14 +54,16 @@ void box_drain(struct box *b, int64_t timeout_ns)
 	for (uint32_t i = 0; i < b->mb.nslots; i++) {
 		struct call *c = b->inflight[i];
 		struct mbx_call which = { 0 };
+		int st;
 
 		if (!c)
 			continue;
 		call_forget(c);
 		which.slot = c->slot;
 		which.call_id = c->call_id;
-		if (mailbox_cancel(&b->mb, &which) >= 0)
-			b->withdrawn++;
+		st = mailbox_cancel(&b->mb, &which);
+		if (st >= 0 && st != MBX_STATE_TAKEN)
+			b->withdrawn++;	/* never ran; a taken one is answered */
 	}
 	while (b->ninflight && mono_ns() < end) {
 		struct pollfd p = { .fd = mailbox_fd(&b->mb),

@@ -9,6 +9,7 @@
 
 struct sla_conf *sla_cfg_load(const char *prog, const char *path)
 {
+	static struct sla_conf *loaded;
 	struct sla_conf *conf;
 	char err[1024];
 
@@ -16,6 +17,9 @@ struct sla_conf *sla_cfg_load(const char *prog, const char *path)
 		fprintf(stderr, "%s: %s\n", prog, err);
 		exit(2);
 	}
+	if (loaded)		/* -C twice: the last one counts */
+		sla_conf_free(loaded);
+	loaded = conf;
 	sla_mb_names.db = conf->mb_database;
 	sla_mb_names.app = conf->mb_appserver;
 	sla_mb_names.mon = conf->mb_monitor;

@@ -13,7 +13,10 @@
 
 #include "../conf/slaconf.h"
 
-/* Load path; on any error print "PROG: message" and exit(2). */
+/*
+ * Load path; on any error print "PROG: message" and exit(2).  A second
+ * load frees the first (the configuration lives as long as the program).
+ */
 struct sla_conf *sla_cfg_load(const char *prog, const char *path);
 
 /*

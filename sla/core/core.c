@@ -1397,8 +1397,6 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "C:i:s:nP:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'C':
-			if (conf)
-				sla_conf_free(conf);
 			conf = sla_cfg_load(sla_prog, optarg);
 			break;
 		case 'i':

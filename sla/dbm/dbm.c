@@ -451,16 +451,15 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "C:d:j:k:P:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'C':
-			if (conf)
-				sla_conf_free(conf);
 			conf = sla_cfg_load(sla_prog, optarg);
 			break;
 		case 'd':
 			db_addr = optarg;
 			break;
 		case 'j':
-			if (sla_parse_u64(optarg, &v) || v < 1 || v > 256) {
-				fprintf(stderr, "sla-dbm: --pool: '%s' is not 1..256\n", optarg);
+			if (sla_parse_u64(optarg, &v) || v < 1 || v > SLADB_POOL_MAX) {
+				fprintf(stderr, "sla-dbm: --pool: '%s' is not 1..%d\n", optarg,
+					SLADB_POOL_MAX);
 				return 2;
 			}
 			pool = v;
@@ -542,7 +541,5 @@ int main(int argc, char **argv)
 		(unsigned long long)calls, (unsigned long long)samples_stored,
 		(unsigned long long)decisions_stored);
 	free(w);
-	if (conf)
-		sla_conf_free(conf);
 	return atomic_load(&fatal) ? 1 : 0;
 }

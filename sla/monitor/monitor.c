@@ -1037,8 +1037,6 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "C:g:l:t:c:j:J:P:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'C':
-			if (conf)
-				sla_conf_free(conf);
 			conf = sla_cfg_load(sla_prog, optarg);
 			break;
 		case 'g':
