@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "mbx_helpers.h"
 
 #define NSLOTS	16
 #define SLOT_SZ	64
@@ -208,30 +209,6 @@ static void *poll_in(void *arg)
 	return NULL;
 }
 
-/* Wait until thread @tid sleeps ('S' in its stat); 0, or -1 after 10 s. */
-static int wait_sleeping(int tid)
-{
-	char path[64], buf[256], *st;
-	int i, fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	for (i = 0; i < 10000; i++) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			st = strrchr(buf, ')');
-			if (st && st[1] == ' ' && st[2] == 'S')
-				return 0;
-		}
-		usleep(1000);
-	}
-	return -1;
-}
-
 /* A poller of the callee's fd wakes when a batch makes two calls pending. */
 TEST_F(batch, two_calls_wake_a_poller)
 {
@@ -241,9 +218,10 @@ TEST_F(batch, two_calls_wake_a_poller)
 
 	ASSERT_EQ(0, prepare(&self->caller, sub, 2, 30));
 	ASSERT_EQ(0, pthread_create(&thr, NULL, poll_in, &p));
-	while (!p.tid)
+	for (int i = 0; !p.tid && i < 10000; i++)
 		usleep(1000);
-	ASSERT_EQ(0, wait_sleeping(p.tid));
+	ASSERT_NE(0, p.tid);
+	ASSERT_EQ(0, mbx_wait_sleeping(p.tid));
 	ASSERT_EQ(0, mailbox_batch_call(&self->caller, sub, 2, NULL, 0, 0, 0));
 	ASSERT_EQ(0, pthread_join(thr, NULL));
 	EXPECT_EQ(POLLIN, p.revents & POLLIN);
