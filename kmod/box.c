@@ -278,7 +278,7 @@ static struct mbx_box *mbx_box_alloc(const struct mbx_create_args *args)
 	init_waitqueue_head(&box->free_wq);
 	init_waitqueue_head(&box->poll_wq);
 	INIT_DELAYED_WORK(&box->reclaim_work, mbx_reclaim_work);
-	atomic64_set(&box->next_id, 0);
+	box->next_id = 0;
 
 	box->pages = kvcalloc(box->npages, sizeof(*box->pages), MBX_GFP_USER);
 	if (!box->pages)

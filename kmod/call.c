@@ -338,20 +338,11 @@ int mbx_ioc_submit(struct mbx_ucmd *ucmd)
 int mbx_try_take(void *arg)
 {
 	struct mbx_take_ctx *ctx = arg;
-	struct mbx_box *box = ctx->sess->box;
 	struct mbx_slot *s;
 
-	for (;;) {
-		s = mbx_pop_pending(box);
-		if (!s)
-			return -EAGAIN;
-		spin_lock(&s->lock);
-		if (s->state == MBX_STATE_PENDING)
-			break;
-		/* Revoked or cancelled while we were getting here. */
-		spin_unlock(&s->lock);
-	}
-	mbx_slot_take(box, s, ctx->sess);
+	s = mbx_slot_take_next(ctx->sess->box, ctx->sess, &ctx->now);
+	if (!s)
+		return -EAGAIN;
 	mbx_fill_call(ctx->out, s, s->len);
 	spin_unlock(&s->lock);
 	return 0;

@@ -69,12 +69,16 @@
  *
  *   waiter                        waker
  *   add to wq (wq lock)           lock qlock; change state; unlock
- *   lock qlock; check; unlock     wake_up(wq) (wq lock)
+ *   lock qlock; check; unlock     if wq_has_sleeper(wq): wake_up(wq)
  *   sleep if nothing
  *
- * If the waiter's check runs before the change, the wake runs after the
- * change and so after the waiter was added: it finds the waiter. If the
- * check runs after the change, the waiter sees it. Exclusive waiters that
+ * If the waiter's check runs before the change, its qlock section comes
+ * before the waker's, so its queueing is visible to the waker's check of
+ * the queue after it: the waker finds the waiter. If the check runs after
+ * the change, the waiter sees it. (A blocking waiter also has a full
+ * barrier between queueing and checking, set_current_state(), that pairs
+ * with the one in wq_has_sleeper().) A waker that finds the queue empty
+ * skips the wakeup and its lock. Exclusive waiters that
  * leave on a signal or a timeout recheck once after leaving the queue, so
  * an exclusive wakeup they took is consumed or, if nothing is there, was
  * not needed (mbx_wait()).
@@ -93,6 +97,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/timekeeping.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -216,7 +221,7 @@ struct mbx_box {
 	u32 npending;			/* qlock */
 	u64 next_seq;			/* qlock */
 	struct mbx_stats st;		/* qlock */
-	atomic64_t next_id;
+	u64 next_id;			/* qlock: the last call id given */
 	wait_queue_head_t call_wq;	/* takers */
 	wait_queue_head_t free_wq;	/* acquirers of any slot */
 	/*
@@ -285,16 +290,30 @@ static inline void *mbx_reply_plane(struct mbx_box *box, struct mbx_slot *s)
  * keeps it then) to the flush; sessions are freed after a grace period.
  * @sync: the waker goes to sleep right after, the woken need not preempt.
  * A batch makes all its moves, then all its wakeups: one callee woken per
- * call still, but not while the batch is half submitted.
+ * call still, but not while the batch is half submitted. @now: the time
+ * of the moves, read once (mbx_now()): the calls submitted or answered
+ * by one operation carry one time stamp.
  */
 struct mbx_wake {
 	struct mbx_box *box;
 	struct mbx_session *caller;	/* a reply was queued for it */
 	u32 callees;			/* calls that became pending */
 	bool sync;
+	u64 now;
 };
 
 #define MBX_WAKE(_box, _sync)	{ .box = (_box), .sync = (_sync) }
+
+/*
+ * CLOCK_MONOTONIC, read at most once per operation: *@now caches it (0:
+ * not read yet). Only for moves made without sleeping in between.
+ */
+static inline u64 mbx_now(u64 *now)
+{
+	if (!*now)
+		*now = ktime_get_ns();
+	return *now;
+}
 
 /* slot.c */
 void mbx_wake_flush(struct mbx_wake *w);
@@ -302,7 +321,6 @@ typedef int (*mbx_try_fn)(void *ctx);
 int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx, u32 flags,
 	     u64 timeout_ns, bool exclusive);
 void mbx_wake_callees(struct mbx_box *box, u32 n, bool sync);
-struct mbx_slot *mbx_pop_pending(struct mbx_box *box);
 struct mbx_slot *mbx_pop_free(struct mbx_box *box);
 struct mbx_slot *mbx_pop_reply(struct mbx_session *sess);
 void mbx_push_event(struct mbx_session *sess, u32 type, struct mbx_slot *s,
@@ -316,8 +334,8 @@ void mbx_slot_requeue(struct mbx_box *box, struct mbx_slot *s, bool redeliver,
 		      struct mbx_wake *w);
 void mbx_slot_edit(struct mbx_box *box, struct mbx_slot *s,
 		   struct mbx_session *sess);
-void mbx_slot_take(struct mbx_box *box, struct mbx_slot *s,
-		   struct mbx_session *callee);
+struct mbx_slot *mbx_slot_take_next(struct mbx_box *box,
+				    struct mbx_session *callee, u64 *clock);
 void mbx_slot_finish(struct mbx_box *box, struct mbx_slot *s, s32 status,
 		     u32 reply_len, struct mbx_wake *w);
 void mbx_slot_collect(struct mbx_box *box, struct mbx_slot *s,
@@ -337,6 +355,7 @@ struct mbx_collect_ctx {
 struct mbx_take_ctx {
 	struct mbx_session *sess;
 	struct mbx_call *out;
+	u64 now;			/* mbx_now() of the takes */
 };
 
 int mbx_try_collect_any(void *arg);

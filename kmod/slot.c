@@ -56,6 +56,19 @@ int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx, u32 flags,
 	ret = try(ctx);
 	if (ret != -EAGAIN || (flags & MBX_WAIT_NONBLOCK))
 		return ret;
+	/*
+	 * A task we just woke (the callee of the call this operation
+	 * submitted, say) may be due to run on this CPU: let it run before
+	 * we queue, and look again. On one CPU it usually answers meanwhile,
+	 * and we leave without sleeping or being woken: one wakeup per round
+	 * trip instead of two. Where the kernel preempts, it already ran.
+	 */
+	if (need_resched()) {
+		cond_resched();
+		ret = try(ctx);
+		if (ret != -EAGAIN)
+			return ret;
+	}
 
 	for (;;) {
 		if (exclusive)
@@ -114,10 +127,12 @@ int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx, u32 flags,
 static void mbx_wake_box(struct mbx_box *box, wait_queue_head_t *wq,
 			 __poll_t mask, bool sync)
 {
-	if (sync)
-		wake_up_interruptible_sync_poll(wq, mask);
-	else
-		wake_up_poll(wq, mask);
+	if (wq_has_sleeper(wq)) {
+		if (sync)
+			wake_up_interruptible_sync_poll(wq, mask);
+		else
+			wake_up_poll(wq, mask);
+	}
 	if (wq_has_sleeper(&box->poll_wq))
 		wake_up_poll(&box->poll_wq, mask);
 }
@@ -131,45 +146,40 @@ void mbx_wake_callees(struct mbx_box *box, u32 n, bool sync)
 		mbx_wake_box(box, &box->call_wq, mask, sync);
 		return;
 	}
-	__wake_up(&box->call_wq, TASK_NORMAL, n, poll_to_key(mask));
+	if (wq_has_sleeper(&box->call_wq))
+		__wake_up(&box->call_wq, TASK_NORMAL, n, poll_to_key(mask));
 	if (wq_has_sleeper(&box->poll_wq))
 		wake_up_poll(&box->poll_wq, mask);
 }
 
-/* Make the wakeups @w owes; the slot lock is no longer held. */
+/*
+ * Make the wakeups @w owes; the slot lock is no longer held. A wait queue
+ * nobody is on costs no lock: wq_has_sleeper()'s barrier pairs with the
+ * waiter's, which queues itself before it checks (see mbx_internal.h).
+ */
 void mbx_wake_flush(struct mbx_wake *w)
 {
+	struct mbx_session *caller = w->caller;
+
 	if (w->callees)
 		mbx_wake_callees(w->box, w->callees, w->sync);
-	if (w->caller) {
-		if (w->sync)
-			wake_up_interruptible_sync_poll(&w->caller->wq,
-							EPOLLRDBAND);
-		else
-			wake_up_poll(&w->caller->wq, EPOLLRDBAND);
+	if (caller) {
+		if (wq_has_sleeper(&caller->wq)) {
+			if (w->sync)
+				wake_up_interruptible_sync_poll(&caller->wq,
+								EPOLLRDBAND);
+			else
+				wake_up_poll(&caller->wq, EPOLLRDBAND);
+		}
 		rcu_read_unlock();
 	}
 	w->callees = 0;
 	w->caller = NULL;
+	w->now = 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* Queues                                                               */
-
-/* The oldest pending slot, off its queue; the caller rechecks its state. */
-struct mbx_slot *mbx_pop_pending(struct mbx_box *box)
-{
-	struct mbx_slot *s;
-
-	spin_lock(&box->qlock);
-	s = list_first_entry_or_null(&box->pending, struct mbx_slot, qnode);
-	if (s) {
-		list_del_init(&s->qnode);
-		box->npending--;
-	}
-	spin_unlock(&box->qlock);
-	return s;
-}
 
 /* The warmest free slot, off its queue; the caller rechecks its state. */
 struct mbx_slot *mbx_pop_free(struct mbx_box *box)
@@ -318,16 +328,16 @@ void mbx_slot_submit_new(struct mbx_box *box, struct mbx_slot *s,
 {
 	lockdep_assert_held(&s->lock);
 	mbx_slot_move(s, MBX_STATE_PENDING);
-	s->call_id = atomic64_inc_return(&box->next_id);
 	s->owner = NULL;
 	s->caller = caller;
 	s->delivery = 0;
 	s->status = 0;
 	s->reply_len = 0;
-	s->submit_ns = ktime_get_ns();
+	s->submit_ns = mbx_now(&w->now);
 	s->take_ns = 0;
 	s->reply_ns = 0;
 	spin_lock(&box->qlock);
+	s->call_id = ++box->next_id;
 	s->seq = box->next_seq++;
 	box->st.submitted++;
 	/* The newest call: the tail of the queue, no walk. */
@@ -370,23 +380,67 @@ void mbx_slot_edit(struct mbx_box *box, struct mbx_slot *s,
 	s->owner = sess;
 }
 
-/* PENDING -> TAKEN by @callee. */
-void mbx_slot_take(struct mbx_box *box, struct mbx_slot *s,
-		   struct mbx_session *callee)
+/* @s, PENDING and off its queue, is taken now: count it (qlock held). */
+static void mbx_count_take(struct mbx_box *box, struct mbx_slot *s, u64 now)
 {
-	u64 now = ktime_get_ns(), wait = now - s->submit_ns;
+	u64 wait = now - s->submit_ns;
 
-	/* It may have been queued again since it was popped: ours now. */
-	mbx_unqueue(box, s);
-	mbx_slot_move(s, MBX_STATE_TAKEN);
-	s->callee = callee;
-	s->delivery++;
-	s->take_ns = now;
-	spin_lock(&box->qlock);
+	lockdep_assert_held(&box->qlock);
 	box->st.taken++;
 	if (wait > box->st.max_wait_ns)
 		box->st.max_wait_ns = wait;
-	spin_unlock(&box->qlock);
+}
+
+/*
+ * PENDING -> TAKEN by @callee: the oldest pending call, returned with its
+ * lock held, or NULL if none is pending. *@clock: mbx_now().
+ *
+ * The lock order is slot->lock, then qlock, so under qlock the slot can
+ * only be trylocked. When that works, which is nearly always, the slot
+ * is ours in one qlock section: held, a slot on the pending list is
+ * PENDING, as every move out of PENDING unqueues it under slot->lock.
+ * Otherwise it is popped, then locked and rechecked: it may have been
+ * revoked or cancelled meanwhile.
+ */
+struct mbx_slot *mbx_slot_take_next(struct mbx_box *box,
+				    struct mbx_session *callee, u64 *clock)
+{
+	struct mbx_slot *s;
+	bool locked;
+
+	for (;;) {
+		spin_lock(&box->qlock);
+		s = list_first_entry_or_null(&box->pending, struct mbx_slot,
+					     qnode);
+		if (!s) {
+			spin_unlock(&box->qlock);
+			return NULL;
+		}
+		list_del_init(&s->qnode);
+		box->npending--;
+		locked = spin_trylock(&s->lock);
+		if (locked)
+			mbx_count_take(box, s, mbx_now(clock));
+		spin_unlock(&box->qlock);
+		if (!locked) {
+			spin_lock(&s->lock);
+			if (s->state != MBX_STATE_PENDING) {
+				spin_unlock(&s->lock);
+				continue;
+			}
+			/* It may have been queued again since: ours now. */
+			mbx_unqueue(box, s);
+			spin_lock(&box->qlock);
+			mbx_count_take(box, s, mbx_now(clock));
+			spin_unlock(&box->qlock);
+		}
+		break;
+	}
+	mbx_slot_move(s, MBX_STATE_TAKEN);
+	s->callee = callee;
+	s->delivery++;
+	s->take_ns = mbx_now(clock);
+	return s;
 }
 
 /* A reply lost its caller: arm the age limit if the box has one. */
@@ -416,7 +470,7 @@ void mbx_slot_finish(struct mbx_box *box, struct mbx_slot *s, s32 status,
 	mbx_slot_move(s, MBX_STATE_REPLIED);
 	s->status = status;
 	s->reply_len = reply_len;
-	s->reply_ns = ktime_get_ns();
+	s->reply_ns = mbx_now(&w->now);
 	s->owner = NULL;
 	s->callee = NULL;
 	spin_lock(&box->qlock);
