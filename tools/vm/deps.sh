@@ -13,6 +13,8 @@
 #                          MBX_VM_MODULES; Debian's kernels only
 #   deps.sh kdir           print a KDIR for `make` on a host without its own
 #                          kernel headers (the 6.1 VM kernel's), fetching it
+#   deps.sh perf           linux-perf, for sampling profiles of the benchmark
+#                          in the VM (Documentation/userspace-api/mbx-bench.rst)
 #
 # Kernels are not installed on the host: their postinst would run initramfs
 # and bootloader hooks, and a second kernel package of the same flavour would
@@ -168,6 +170,8 @@ modules)
 	exec 9>"$MBX_CACHE/.lock"
 	flock 9
 	fetch_modules "$2" ;;
+perf)
+	apt_install linux-perf ;;
 kdir)
 	apt_install "${PKGS_BUILD[@]}"
 	kver=$(deps_kernels 6.1)
