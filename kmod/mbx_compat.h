@@ -8,6 +8,22 @@
 
 #include <linux/version.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
+
+/*
+ * A switch is due on this CPU: need_resched(), or with PREEMPT_LAZY (the
+ * 6.12-rt kernels) the lazy request that the wakeup of a normal task
+ * makes, which preemption only honours at the next tick or on the way
+ * back to user space.
+ */
+static inline bool mbx_resched_due(void)
+{
+#ifdef CONFIG_PREEMPT_LAZY
+	return need_resched() || test_thread_flag(TIF_NEED_RESCHED_LAZY);
+#else
+	return need_resched();
+#endif
+}
 
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
 /* vm_flags became read-only behind vm_flags_set() in 6.3. */

@@ -16,6 +16,7 @@
 #include <linux/string.h>
 
 #include "mbx_internal.h"
+#include "mbx_compat.h"
 
 /* The moves of the slot state diagram: mbx_moves[from] has BIT(to). */
 static const u8 mbx_moves[MBX_STATE_REPLIED + 1] = {
@@ -61,10 +62,12 @@ int mbx_wait(wait_queue_head_t *wq, mbx_try_fn try, void *ctx, u32 flags,
 	 * submitted, say) may be due to run on this CPU: let it run before
 	 * we queue, and look again. On one CPU it usually answers meanwhile,
 	 * and we leave without sleeping or being woken: one wakeup per round
-	 * trip instead of two. Where the kernel preempts, it already ran.
+	 * trip instead of two. schedule(), not cond_resched(), which does
+	 * nothing on a preemptible kernel, whose lazy requests wait for the
+	 * return to user space.
 	 */
-	if (need_resched()) {
-		cond_resched();
+	if (mbx_resched_due()) {
+		schedule();
 		ret = try(ctx);
 		if (ret != -EAGAIN)
 			return ret;
