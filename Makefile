@@ -140,7 +140,8 @@ coverage:
 	$(Q)$(VM)/coverage.sh
 
 # The benchmark in the VM on each kernel (KERNELS narrows it; BENCH_ARGS
-# replaces the arguments). Figures: Documentation/userspace-api/mbx-bench.rst.
+# replaces the arguments), then the price list of single system calls
+# (mailbox-syscost). Figures: Documentation/userspace-api/mbx-bench.rst.
 BENCH_ARGS ?= --case pingpong,inflight,solo,sweep \
 	--mech pipe,eventfd,futex,sysv,mailbox,mailbox-batch,mailbox-uring \
 	--repeat 3 --iters 10000 --detail
@@ -150,7 +151,7 @@ bench:
 	$(Q)set -e; for k in $(or $(KERNELS),6.1 6.12 6.12-rt); do \
 		echo "# mailbox-bench on $$k"; \
 		MBX_VM_TIMEOUT=$${MBX_VM_TIMEOUT:-1200} \
-			$(VM)/vm.sh exec $$k "mailbox-bench $(BENCH_ARGS)"; \
+			$(VM)/vm.sh exec $$k "mailbox-bench $(BENCH_ARGS) && mailbox-syscost"; \
 	done
 
 # The long runs, in the VM on each kernel (KERNELS narrows it): the stress
