@@ -24,47 +24,30 @@ static int mbx_batch_check(u32 n_in, u32 n_out, u32 flags)
 	return 0;
 }
 
-/* Calls or replies got per copy to user memory by mbx_batch_get(). */
-#define MBX_BATCH_OUT	8
-
 /*
- * The second half of a batch: wait on @wq per @flags until @try gets one,
- * then get more without waiting, up to @max, copied to @uout a few at a
- * time. @try fills the entry *@outp points to. The count in *@got; on
- * EFAULT, what was got and not copied stays with the fd (TAKEN by it, or
- * OWNED for a reply), as for any call it holds.
+ * The second half of a batch: wait on @wq per @flags until @try gets one
+ * into @one, then get more without waiting, up to @max, each copied to
+ * @uout as it is got: one constant-size copy each, which measured cheaper
+ * than a copy of several, whose variable size costs the usercopy
+ * hardening's object check. The count in *@got.
  */
 static int mbx_batch_get(wait_queue_head_t *wq, mbx_try_fn try, void *ctx,
-			 struct mbx_call **outp, u32 flags, u64 timeout_ns,
+			 struct mbx_call *one, u32 flags, u64 timeout_ns,
 			 struct mbx_call __user *uout, u32 max, u32 *got)
 {
-	struct mbx_call out[MBX_BATCH_OUT];
-	u32 n = 0;
 	int ret;
 
 	*got = 0;
-	*outp = &out[0];
 	ret = mbx_wait(wq, try, ctx, flags, timeout_ns, true);
 	/* Never restart: the first half would run again. */
 	if (ret == -ERESTARTSYS)
 		ret = -EINTR;
 	while (!ret) {
-		n++;
-		if (n == MBX_BATCH_OUT || *got + n == max) {
-			if (copy_to_user(&uout[*got], out, n * sizeof(out[0])))
-				return -EFAULT;
-			*got += n;
-			n = 0;
-			if (*got == max)
-				break;
-		}
-		*outp = &out[n];
-		ret = try(ctx);
-	}
-	if (n) {
-		if (copy_to_user(&uout[*got], out, n * sizeof(out[0])))
+		if (copy_to_user(&uout[*got], one, sizeof(*one)))
 			return -EFAULT;
-		*got += n;
+		if (++*got == max)
+			break;
+		ret = try(ctx);
 	}
 	return ret == -EAGAIN && *got ? 0 : ret;
 }
@@ -75,7 +58,8 @@ int mbx_ioc_batch_call(struct mbx_ucmd *ucmd)
 	struct mbx_batch_call_args __user *uargs = ucmd->ubuf;
 	struct mbx_batch_submit __user *usub = u64_to_user_ptr(args->submit);
 	struct mbx_session *sess = ucmd->sess;
-	struct mbx_collect_ctx ctx = { .sess = sess };
+	struct mbx_call reply;
+	struct mbx_collect_ctx ctx = { .sess = sess, .out = &reply };
 	/* All submitted, then the callees woken; then we sleep. */
 	struct mbx_wake w = MBX_WAKE(sess->box, args->ncollect &&
 				     !(args->flags & MBX_WAIT_NONBLOCK));
@@ -122,7 +106,7 @@ int mbx_ioc_batch_call(struct mbx_ucmd *ucmd)
 	    (put_user(args->out_submitted, &uargs->out_submitted) ||
 	     put_user(args->out_failed, &uargs->out_failed)))
 		return -EFAULT;
-	return mbx_batch_get(&sess->wq, mbx_try_collect_any, &ctx, &ctx.out,
+	return mbx_batch_get(&sess->wq, mbx_try_collect_any, &ctx, &reply,
 			     mbx_wait_flags(ucmd, args->flags),
 			     args->timeout_ns, u64_to_user_ptr(args->collect),
 			     args->ncollect, &args->out_collected);
@@ -143,7 +127,8 @@ int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 	struct mbx_batch_complete __user *ucomp =
 		u64_to_user_ptr(args->complete);
 	struct mbx_session *sess = ucmd->sess;
-	struct mbx_take_ctx ctx = { .sess = sess };
+	struct mbx_call call;
+	struct mbx_take_ctx ctx = { .sess = sess, .out = &call };
 	struct mbx_wake w = MBX_WAKE(sess->box, args->ntake &&
 				     !(args->flags & MBX_WAIT_NONBLOCK));
 	struct mbx_batch_complete e[MBX_BATCH_CHUNK];
@@ -183,7 +168,7 @@ int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 	    (put_user(args->out_completed, &uargs->out_completed) ||
 	     put_user(args->out_failed, &uargs->out_failed)))
 		return -EFAULT;
-	return mbx_batch_get(&sess->box->call_wq, mbx_try_take, &ctx, &ctx.out,
+	return mbx_batch_get(&sess->box->call_wq, mbx_try_take, &ctx, &call,
 			     mbx_wait_flags(ucmd, args->flags),
 			     args->timeout_ns, u64_to_user_ptr(args->take),
 			     args->ntake, &args->out_taken);
