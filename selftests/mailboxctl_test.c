@@ -65,35 +65,8 @@ static char ctl_path[PATH_MAX];
 
 static bool find_ctl(void)
 {
-	const char *env = getenv("MAILBOXCTL"), *path = getenv("PATH");
-	char self[PATH_MAX - 64], *dir, *p, *save = NULL, buf[PATH_MAX];
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(ctl_path, sizeof(ctl_path), "%s", env);
-		return !access(ctl_path, X_OK);
-	}
-	snprintf(buf, sizeof(buf), "%s", path ? path : "/usr/bin:/bin");
-	for (p = strtok_r(buf, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
-		snprintf(ctl_path, sizeof(ctl_path), "%s/mailboxctl", p);
-		if (!access(ctl_path, X_OK))
-			return true;
-	}
-	/* build/selftests/mailboxctl_test -> tools/mailboxctl */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		dir = strrchr(self, '/');
-		if (dir) {
-			*dir = '\0';
-			snprintf(ctl_path, sizeof(ctl_path),
-				 "%s/../../tools/mailboxctl", self);
-			if (!access(ctl_path, X_OK))
-				return true;
-		}
-	}
-	ctl_path[0] = '\0';
-	return false;
+	return mbx_find_tool("mailboxctl", "MAILBOXCTL", ctl_path,
+			     sizeof(ctl_path));
 }
 
 enum {

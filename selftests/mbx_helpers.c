@@ -46,6 +46,38 @@ bool mbx_device_absent(void)
 	return access(MBX_DEV, F_OK) && errno == ENOENT;
 }
 
+bool mbx_find_tool(const char *name, const char *env, char *path,
+		   size_t size)
+{
+	const char *var = env ? getenv(env) : NULL, *dirs = getenv("PATH");
+	char self[PATH_MAX - 64], *dir, *p, *save = NULL, buf[PATH_MAX];
+	ssize_t n;
+
+	if (var && *var) {
+		snprintf(path, size, "%s", var);
+		return !access(path, X_OK);
+	}
+	snprintf(buf, sizeof(buf), "%s", dirs ? dirs : "/usr/bin:/bin");
+	for (p = strtok_r(buf, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+		snprintf(path, size, "%s/%s", p, name);
+		if (!access(path, X_OK))
+			return true;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		dir = strrchr(self, '/');
+		if (dir) {
+			*dir = '\0';
+			snprintf(path, size, "%s/../../tools/%s", self, name);
+			if (!access(path, X_OK))
+				return true;
+		}
+	}
+	path[0] = '\0';
+	return false;
+}
+
 int mbx_dev_open(void)
 {
 	int fd = open(MBX_DEV, O_RDWR | O_CLOEXEC);

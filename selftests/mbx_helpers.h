@@ -72,6 +72,15 @@ int mbx_ioctl(int fd, unsigned long cmd, void *arg);
 /* True when /dev/mailbox does not exist (mbx.ko not loaded). */
 bool mbx_device_absent(void);
 
+/*
+ * One of the tree's programs, @name (mailboxctl, mailbox-bench): $@env
+ * when set, else on PATH (the test VM puts the tools in /usr/bin), else
+ * tools/@name next to the build tree (build/selftests/x -> tools/@name).
+ * True with the path in @path when it is there and executable.
+ */
+bool mbx_find_tool(const char *name, const char *env, char *path,
+		   size_t size);
+
 /* An fd of /dev/mailbox, or -errno. */
 int mbx_dev_open(void);
 

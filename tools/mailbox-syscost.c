@@ -134,13 +134,17 @@ static void t_single(void)
 	struct mbx_call c = { .slot = 0, .opcode = 1, .len = 64 }, t, r;
 	int ret;
 
-	if ((ret = mailbox_submit(&mb, &c)) < 0)
+	ret = mailbox_submit(&mb, &c);
+	if (ret < 0)
 		die("submit", -ret);
-	if ((ret = mailbox_take(&mb, MBX_WAIT_NONBLOCK, 0, &t)) < 0)
+	ret = mailbox_take(&mb, MBX_WAIT_NONBLOCK, 0, &t);
+	if (ret < 0)
 		die("take", -ret);
-	if ((ret = mailbox_complete(&mb, &t, 0, 64)) < 0)
+	ret = mailbox_complete(&mb, &t, 0, 64);
+	if (ret < 0)
 		die("complete", -ret);
-	if ((ret = mailbox_collect(&mb, NULL, MBX_WAIT_NONBLOCK, 0, &r)) < 0)
+	ret = mailbox_collect(&mb, NULL, MBX_WAIT_NONBLOCK, 0, &r);
+	if (ret < 0)
 		die("collect", -ret);
 }
 
@@ -196,7 +200,9 @@ int main(int argc, char **argv)
 	long n;
 	int ret;
 
-	if (argc > 2 || (argc == 2 && (iters = atol(argv[1])) <= 0)) {
+	if (argc == 2)
+		iters = atol(argv[1]);
+	if (argc > 2 || iters <= 0) {
 		fprintf(stderr, "usage: mailbox-syscost [ITERATIONS]\n");
 		return 2;
 	}
