@@ -36,7 +36,9 @@
  *                     reclaim age)
  *
  * attr_lock is a leaf: nothing is taken under it, so it nests under
- * mbx_lock and under slot->lock alike.
+ * mbx_lock and under slot->lock alike. The one lock taken against this
+ * order is a slot lock trylocked under qlock (mbx_slot_take_next()),
+ * which cannot deadlock: it does not wait.
  *
  * mbx_lock is never taken on the call path, nor while a slot lock is
  * held, nor across output to user space: lookups hold it, take a box
@@ -50,7 +52,10 @@
  * caller is gone). A path that starts from a queue (take, collect, acquire
  * any) pops the slot under qlock, drops qlock, then locks the slot and
  * checks that the state is still the one the queue implies; if it is not,
- * somebody else won the slot and the path tries again. Removing a slot
+ * somebody else won the slot and the path tries again. (A take first
+ * trylocks the slot under qlock: held, a slot still on the pending list
+ * is PENDING, since every move out of PENDING unqueues it under the slot
+ * lock.) Removing a slot
  * from its queue is idempotent (list_del_init), so the loser of such a race
  * never corrupts a list.
  *
