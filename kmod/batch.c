@@ -5,7 +5,7 @@
  * many (MBX_IOC_BATCH_SERVE). Each entry goes through the same code as the
  * single operation (call.c), so every guarantee of a call holds per entry:
  * an entry that fails is reported in its own out_result and does not stop
- * the others. Entries are read and answered one at a time: nothing is
+ * the others. Entries are read and answered a few at a time: nothing is
  * allocated, whatever the counts.
  */
 
@@ -25,29 +25,146 @@ static int mbx_batch_check(u32 n_in, u32 n_out, u32 flags)
 }
 
 /*
- * The second half of a batch: wait on @wq per @flags until @try gets one
- * into @one, then get more without waiting, up to @max, each copied to
- * @uout as it is got: one constant-size copy each, which measured cheaper
- * than a copy of several, whose variable size costs the usercopy
- * hardening's object check. The count in *@got.
+ * User memory is read and written MBX_BATCH_IN entries at a time, each
+ * time in one user access section (user_access_begin()), field by field:
+ * one access check and one section for several entries, no string copy,
+ * no call inside a section. A range that access_ok() refuses is read one
+ * entry at a time, so that a batch stops at the first entry it cannot
+ * read (EFAULT), after those before it.
+ */
+#define MBX_BATCH_IN	8
+
+/* Up to MBX_BATCH_IN of the @left submissions at @u: the count, or -EFAULT. */
+static int mbx_read_submits(struct mbx_batch_submit *e,
+			    const struct mbx_batch_submit __user *u, u32 left)
+{
+	u32 j = 0, n = min_t(u32, left, MBX_BATCH_IN);
+
+	if (!user_access_begin(u, n * sizeof(*u))) {
+		n = 1;
+		if (!user_access_begin(u, sizeof(*u)))
+			return -EFAULT;
+	}
+	for (; j < n; j++) {
+		unsafe_get_user(e[j].slot, &u[j].slot, out);
+		unsafe_get_user(e[j].opcode, &u[j].opcode, out);
+		unsafe_get_user(e[j].len, &u[j].len, out);
+		unsafe_get_user(e[j].call_flags, &u[j].call_flags, out);
+		unsafe_get_user(e[j].user_data, &u[j].user_data, out);
+		unsafe_get_user(e[j].__reserved, &u[j].__reserved, out);
+	}
+out:
+	user_access_end();
+	return j ?: -EFAULT;
+}
+
+static int mbx_write_submits(struct mbx_batch_submit __user *u,
+			     const struct mbx_batch_submit *e, u32 n)
+{
+	u32 j;
+
+	if (!user_access_begin(u, n * sizeof(*u)))
+		return -EFAULT;
+	for (j = 0; j < n; j++) {
+		unsafe_put_user(e[j].out_call_id, &u[j].out_call_id, efault);
+		unsafe_put_user(e[j].out_result, &u[j].out_result, efault);
+	}
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/* Up to MBX_BATCH_IN of the @left answers at @u: the count, or -EFAULT. */
+static int mbx_read_answers(struct mbx_batch_complete *e,
+			    const struct mbx_batch_complete __user *u, u32 left)
+{
+	u32 j = 0, n = min_t(u32, left, MBX_BATCH_IN);
+
+	if (!user_access_begin(u, n * sizeof(*u))) {
+		n = 1;
+		if (!user_access_begin(u, sizeof(*u)))
+			return -EFAULT;
+	}
+	for (; j < n; j++) {
+		unsafe_get_user(e[j].call_id, &u[j].call_id, out);
+		unsafe_get_user(e[j].slot, &u[j].slot, out);
+		unsafe_get_user(e[j].len, &u[j].len, out);
+		unsafe_get_user(e[j].status, &u[j].status, out);
+	}
+out:
+	user_access_end();
+	return j ?: -EFAULT;
+}
+
+static int mbx_write_answers(struct mbx_batch_complete __user *u,
+			     const struct mbx_batch_complete *e, u32 n)
+{
+	u32 j;
+
+	if (!user_access_begin(u, n * sizeof(*u)))
+		return -EFAULT;
+	for (j = 0; j < n; j++)
+		unsafe_put_user(e[j].out_result, &u[j].out_result, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+static int mbx_write_calls(struct mbx_call __user *u, const struct mbx_call *c,
+			   u32 n)
+{
+	if (!user_access_begin(u, n * sizeof(*u)))
+		return -EFAULT;
+	unsafe_copy_to_user((char __user *)u, (const char *)c, n * sizeof(*c),
+			    efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/*
+ * The second half of a batch: wait on @wq per @flags until @try gets one,
+ * then get more without waiting, up to @max; @try fills the entry *@outp
+ * points to. They are written to @uout MBX_BATCH_IN at a time; on EFAULT,
+ * those got and not written stay with the fd (TAKEN by it, or OWNED for a
+ * reply), as any call it holds. The count written in *@got.
  */
 static int mbx_batch_get(wait_queue_head_t *wq, mbx_try_fn try, void *ctx,
-			 struct mbx_call *one, u32 flags, u64 timeout_ns,
+			 struct mbx_call **outp, u32 flags, u64 timeout_ns,
 			 struct mbx_call __user *uout, u32 max, u32 *got)
 {
+	struct mbx_call out[MBX_BATCH_IN];
+	u32 n = 0;
 	int ret;
 
 	*got = 0;
+	*outp = &out[0];
 	ret = mbx_wait(wq, try, ctx, flags, timeout_ns, true);
 	/* Never restart: the first half would run again. */
 	if (ret == -ERESTARTSYS)
 		ret = -EINTR;
 	while (!ret) {
-		if (copy_to_user(&uout[*got], one, sizeof(*one)))
-			return -EFAULT;
-		if (++*got == max)
-			break;
+		if (++n == MBX_BATCH_IN || *got + n == max) {
+			if (mbx_write_calls(&uout[*got], out, n))
+				return -EFAULT;
+			*got += n;
+			n = 0;
+			if (*got == max)
+				break;
+		}
+		*outp = &out[n];
 		ret = try(ctx);
+	}
+	if (n) {
+		if (mbx_write_calls(&uout[*got], out, n))
+			return -EFAULT;
+		*got += n;
 	}
 	return ret == -EAGAIN && *got ? 0 : ret;
 }
@@ -58,13 +175,12 @@ int mbx_ioc_batch_call(struct mbx_ucmd *ucmd)
 	struct mbx_batch_call_args __user *uargs = ucmd->ubuf;
 	struct mbx_batch_submit __user *usub = u64_to_user_ptr(args->submit);
 	struct mbx_session *sess = ucmd->sess;
-	struct mbx_call reply;
-	struct mbx_collect_ctx ctx = { .sess = sess, .out = &reply };
+	struct mbx_collect_ctx ctx = { .sess = sess };
 	/* All submitted, then the callees woken; then we sleep. */
 	struct mbx_wake w = MBX_WAKE(sess->box, args->ncollect &&
 				     !(args->flags & MBX_WAIT_NONBLOCK));
-	struct mbx_batch_submit e;
-	u32 i;
+	struct mbx_batch_submit e[MBX_BATCH_IN];
+	u32 i, j, n;
 	int ret;
 
 	ret = mbx_batch_check(args->nsubmit, args->ncollect, args->flags);
@@ -76,26 +192,29 @@ int mbx_ioc_batch_call(struct mbx_ucmd *ucmd)
 	args->out_submitted = 0;
 	args->out_failed = 0;
 	args->out_collected = 0;
-	for (i = 0; i < args->nsubmit; i++) {
-		ret = -EFAULT;
-		if (copy_from_user(&e, &usub[i], sizeof(e)))
+	for (i = 0; i < args->nsubmit; i += n) {
+		ret = mbx_read_submits(e, &usub[i], args->nsubmit - i);
+		if (ret < 0)
 			break;
-		e.out_call_id = 0;
-		if (e.__reserved)
-			e.out_result = -EINVAL;
-		else
-			e.out_result = mbx_submit(sess, e.slot, e.opcode,
-						  e.len, e.call_flags,
-						  e.user_data, false, &w,
-						  &e.out_call_id);
-		/* The tail: out_call_id, out_result, __reserved as read. */
-		if (copy_to_user(&usub[i].out_call_id, &e.out_call_id,
-				 sizeof(e) - offsetof(typeof(e), out_call_id)))
+		n = ret;
+		for (j = 0; j < n; j++) {
+			e[j].out_call_id = 0;
+			if (e[j].__reserved)
+				e[j].out_result = -EINVAL;
+			else
+				e[j].out_result =
+					mbx_submit(sess, e[j].slot, e[j].opcode,
+						   e[j].len, e[j].call_flags,
+						   e[j].user_data, false, &w,
+						   &e[j].out_call_id);
+		}
+		ret = mbx_write_submits(&usub[i], e, n);
+		if (ret)
 			break;
-		args->out_submitted++;
-		if (e.out_result)
-			args->out_failed++;
-		ret = 0;
+		for (j = 0; j < n; j++)
+			if (e[j].out_result)
+				args->out_failed++;
+		args->out_submitted += n;
 	}
 	mbx_wake_flush(&w);
 	if (ret)
@@ -106,20 +225,18 @@ int mbx_ioc_batch_call(struct mbx_ucmd *ucmd)
 	    (put_user(args->out_submitted, &uargs->out_submitted) ||
 	     put_user(args->out_failed, &uargs->out_failed)))
 		return -EFAULT;
-	return mbx_batch_get(&sess->wq, mbx_try_collect_any, &ctx, &reply,
+	return mbx_batch_get(&sess->wq, mbx_try_collect_any, &ctx, &ctx.out,
 			     mbx_wait_flags(ucmd, args->flags),
 			     args->timeout_ns, u64_to_user_ptr(args->collect),
 			     args->ncollect, &args->out_collected);
 }
 
 /*
- * Answers are read and made a chunk at a time: the chunk's replies are
+ * Answers are read and made MBX_BATCH_IN at a time: their replies are
  * queued, their callers woken once (a reply's caller is kept by RCU until
  * then, so no user memory may be touched meanwhile), then the results are
  * written back.
  */
-#define MBX_BATCH_CHUNK	16
-
 int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 {
 	struct mbx_batch_serve_args *args = ucmd->cmd;
@@ -127,11 +244,10 @@ int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 	struct mbx_batch_complete __user *ucomp =
 		u64_to_user_ptr(args->complete);
 	struct mbx_session *sess = ucmd->sess;
-	struct mbx_call call;
-	struct mbx_take_ctx ctx = { .sess = sess, .out = &call };
+	struct mbx_take_ctx ctx = { .sess = sess };
 	struct mbx_wake w = MBX_WAKE(sess->box, args->ntake &&
 				     !(args->flags & MBX_WAIT_NONBLOCK));
-	struct mbx_batch_complete e[MBX_BATCH_CHUNK];
+	struct mbx_batch_complete e[MBX_BATCH_IN];
 	u32 i, j, n;
 	int ret;
 
@@ -145,22 +261,22 @@ int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 	args->out_failed = 0;
 	args->out_taken = 0;
 	for (i = 0; i < args->ncomplete; i += n) {
-		n = min_t(u32, args->ncomplete - i, MBX_BATCH_CHUNK);
-		if (copy_from_user(e, &ucomp[i], n * sizeof(e[0])))
-			return -EFAULT;
+		ret = mbx_read_answers(e, &ucomp[i], args->ncomplete - i);
+		if (ret < 0)
+			return ret;
+		n = ret;
 		for (j = 0; j < n; j++)
 			e[j].out_result = mbx_complete(sess, e[j].slot,
 						       e[j].call_id,
 						       e[j].status, e[j].len,
 						       &w);
 		mbx_wake_flush(&w);
-		for (j = 0; j < n; j++) {
-			if (put_user(e[j].out_result, &ucomp[i + j].out_result))
-				return -EFAULT;
-			args->out_completed++;
+		if (mbx_write_answers(&ucomp[i], e, n))
+			return -EFAULT;
+		for (j = 0; j < n; j++)
 			if (e[j].out_result && e[j].out_result != -ECANCELED)
 				args->out_failed++;
-		}
+		args->out_completed += n;
 	}
 	if (!args->ntake)
 		return 0;
@@ -168,7 +284,7 @@ int mbx_ioc_batch_serve(struct mbx_ucmd *ucmd)
 	    (put_user(args->out_completed, &uargs->out_completed) ||
 	     put_user(args->out_failed, &uargs->out_failed)))
 		return -EFAULT;
-	return mbx_batch_get(&sess->box->call_wq, mbx_try_take, &ctx, &call,
+	return mbx_batch_get(&sess->box->call_wq, mbx_try_take, &ctx, &ctx.out,
 			     mbx_wait_flags(ucmd, args->flags),
 			     args->timeout_ns, u64_to_user_ptr(args->take),
 			     args->ntake, &args->out_taken);

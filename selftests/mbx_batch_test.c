@@ -4,8 +4,8 @@
  * many completes and takes, in one system call, with every guarantee of
  * the single operations per entry: FIFO order across batches, redelivery
  * after a callee dies holding part of a batch, at-most-once, cancel of a
- * call held in a batch, partial failure (a bad entry among good ones), and
- * every rejected input.
+ * call held in a batch, partial failure (a bad entry among good ones, an
+ * entry that cannot be read), and every rejected input.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "mailbox.h"
@@ -319,6 +320,76 @@ TEST_F(batch, submit_partial_failure)
 	EXPECT_EQ(e[2].out_call_id, calls[1].call_id);
 	EXPECT_EQ(e[5].out_call_id, calls[2].call_id);
 	EXPECT_EQ(3, stats(&self->caller).out_submitted);
+}
+
+/*
+ * An entry that cannot be read stops the batch there with EFAULT: the
+ * entries before it are made and their results written, none after it.
+ * The entry starts an unreadable page, inside the first few entries that
+ * the kernel reads together.
+ */
+TEST_F(batch, unreadable_entry_stops_the_batch)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct mbx_batch_submit ok[3], *e;
+	struct mbx_batch_complete *d;
+	struct mbx_call calls[4], replies[4];
+	char *map;
+	int i;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + page, page, PROT_NONE));
+	ASSERT_EQ(0, prepare(&self->caller, ok, 3, 20));
+	/* Three submissions, the fourth on the unreadable page. */
+	e = (struct mbx_batch_submit *)(map + page) - 3;
+	memcpy(e, ok, sizeof(ok));
+	for (i = 0; i < 3; i++)
+		e[i].out_result = 1;	/* the kernel writes 0 */
+	{
+		struct mbx_batch_call_args args = {
+			.size = sizeof(args), .submit = (uintptr_t)e,
+			.nsubmit = 5,
+		};
+
+		EXPECT_EQ(-1, ioctl(self->caller.fd, MBX_IOC_BATCH_CALL, &args));
+		EXPECT_EQ(EFAULT, errno);
+	}
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, e[i].out_result);
+		EXPECT_NE(0, e[i].out_call_id);
+	}
+	EXPECT_EQ(3, stats(&self->caller).out_submitted);
+	/* Answers: two, the third on the unreadable page. */
+	ASSERT_EQ(3, mailbox_batch_serve(&self->callee, NULL, 0, calls, 4,
+					 MBX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(e[0].out_call_id, calls[0].call_id);
+	d = (struct mbx_batch_complete *)(map + page) - 2;
+	for (i = 0; i < 2; i++)
+		d[i] = (struct mbx_batch_complete){
+			.call_id = calls[i].call_id, .slot = calls[i].slot,
+			.out_result = 1,
+		};
+	{
+		struct mbx_batch_serve_args args = {
+			.size = sizeof(args), .complete = (uintptr_t)d,
+			.ncomplete = 3,
+		};
+
+		EXPECT_EQ(-1, ioctl(self->callee.fd, MBX_IOC_BATCH_SERVE, &args));
+		EXPECT_EQ(EFAULT, errno);
+	}
+	EXPECT_EQ(0, d[0].out_result);
+	EXPECT_EQ(0, d[1].out_result);
+	ASSERT_EQ(2, mailbox_batch_call(&self->caller, NULL, 0, replies, 4,
+					MBX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(calls[0].call_id, replies[0].call_id);
+	EXPECT_EQ(calls[1].call_id, replies[1].call_id);
+	/* The third is still taken, and answerable. */
+	EXPECT_EQ(1, stats(&self->caller).out_taken_now);
+	EXPECT_EQ(0, mailbox_complete(&self->callee, &calls[2], 0, 0));
+	munmap(map, 2 * page);
 }
 
 /* A bad answer among good ones fails alone; the good ones are answered. */
